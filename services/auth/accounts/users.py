@@ -1,0 +1,150 @@
+"""Account operations: register, authenticate, update, and change or reset a password."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework.exceptions import ValidationError
+
+from accounts import lockout
+from accounts.models import User, normalize_email
+from oasis_common.errors import ServiceError
+from tokens import revocation
+
+logger = logging.getLogger("oasis.accounts")
+
+EMAIL_TAKEN = {"email": ["An account with this email already exists."]}
+
+
+def user_register(*, email: str, password: str, name: str = "") -> User:
+    email = normalize_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(EMAIL_TAKEN)
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email, password, name=name)
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise ValidationError(EMAIL_TAKEN) from exc
+
+
+def user_authenticate(*, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None; as slow for unknown emails as for known."""
+    user = User.objects.filter(email__iexact=normalize_email(email)).first()
+    if user is None:
+        User().set_password(password)  # spend the hashing time an existing user would
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    return user
+
+
+def user_update(*, user: User, name: str | None = None, email: str | None = None) -> User:
+    fields = []
+    if name is not None:
+        user.name = name
+        fields.append("name")
+    if email is not None and normalize_email(email) != user.email:
+        email = normalize_email(email)
+        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            raise ValidationError(EMAIL_TAKEN)
+        user.email = email
+        fields.append("email")
+    if fields:
+        try:
+            with transaction.atomic():
+                user.save(update_fields=fields)
+        except IntegrityError as exc:
+            raise ValidationError(EMAIL_TAKEN) from exc
+    return user
+
+
+def tokens_revoke_all(*, user: User) -> None:
+    """Every token issued to the user before now stops working (within the gateway's cache time)."""
+    user.tokens_valid_after = timezone.now()
+    user.save(update_fields=["tokens_valid_after"])
+    revocation.cutoff_publish(user=user)
+
+
+@transaction.atomic
+def password_change(*, user: User, new_password: str) -> User:
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    tokens_revoke_all(user=user)
+    return user
+
+
+def _send_reset_email(user: User) -> None:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = settings.OASIS["PASSWORD_RESET_URL"].format(uid=uid, token=token)
+    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    try:
+        send_mail(
+            subject="Reset your Imagi Oasis password",
+            message=(
+                f"Hello {user.name or user.email},\n\n"
+                f"Someone asked to reset the password of your Imagi Oasis account. If it was you, "
+                f"open this link within {minutes} minutes:\n\n{link}\n\n"
+                "If it was not you, ignore this email; your password stays as it is.\n"
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    except Exception:
+        logger.exception("Could not send the password reset email")
+
+
+def password_reset_request(*, email: str) -> None:
+    """Email a reset link if the account exists; the caller learns nothing either way.
+
+    The email goes out on a thread so the answer takes as long for an unknown address.
+    """
+    user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    if getattr(settings, "OASIS_SEND_EMAIL_INLINE", False):
+        _send_reset_email(user)
+    else:
+        threading.Thread(target=_send_reset_email, args=(user,), daemon=True).start()
+
+
+class InvalidResetToken(ServiceError):
+    code = "invalid_reset_token"
+    message = "This password reset link is invalid or has expired."
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from an emailed link; the link works once and expires.
+
+    The row lock makes two simultaneous uses of one link resolve to one success: the
+    token's hash covers the password hash, so the second sees a changed password.
+    """
+    try:
+        user_id = force_str(urlsafe_base64_decode(uid))
+        user = User.objects.select_for_update().get(pk=user_id, is_active=True)
+    except (ValueError, TypeError, OverflowError, DjangoValidationError, User.DoesNotExist) as exc:
+        raise InvalidResetToken() from exc
+    if not default_token_generator.check_token(user, token):
+        raise InvalidResetToken()
+    password_validate(password=new_password, user=user, field="new_password")
+    password_change(user=user, new_password=new_password)
+    lockout.failures_clear(email=user.email)
+    return user
+
+
+def password_validate(*, password: str, user: User, field: str) -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationError({field: list(exc.messages)}) from exc

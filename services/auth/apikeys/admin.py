@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from apikeys import keys
+from apikeys.models import ApiKey
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at"]
+    search_fields = ["name", "prefix", "user__email"]
+    readonly_fields = ["id", "user", "prefix", "secret_hash", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def delete_model(self, request, obj):
+        keys.apikey_delete(user_id=obj.user_id, key_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for key in queryset:
+            keys.apikey_delete(user_id=key.user_id, key_id=key.pk)

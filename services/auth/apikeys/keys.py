@@ -1,0 +1,101 @@
+"""API key operations: create (the secret shown once), list, delete, and authenticate a key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from apikeys.models import ApiKey
+from oasis_common.errors import NotFound, ServiceError
+
+KEY_MARK = "oak_"
+PREFIX_LENGTH = 8
+SECRET_LENGTH = 40
+ALPHABET = string.ascii_letters + string.digits
+# A key's owner is cached this long; deleting a key removes the entry at once.
+CACHE_SECONDS = 60
+
+
+def _random(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _cache_key(secret_hash: str) -> str:
+    return f"apikey:{secret_hash}"
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: ApiKey
+    secret: str
+
+
+def apikey_list(*, user_id) -> list[ApiKey]:
+    return list(ApiKey.objects.filter(user_id=user_id))
+
+
+def apikey_create(*, user_id, name: str) -> CreatedKey:
+    limit = settings.OASIS["API_KEYS_PER_USER"]
+    with transaction.atomic():
+        # Lock the owner so concurrent creations cannot pass the limit together.
+        User.objects.select_for_update().filter(pk=user_id).first()
+        if ApiKey.objects.filter(user_id=user_id).count() >= limit:
+            raise ServiceError(
+                f"You already have {limit} API keys. Delete one before creating another.",
+                code="api_key_limit_reached",
+                status_code=409,
+            )
+        prefix = _random(PREFIX_LENGTH)
+        secret = f"{KEY_MARK}{prefix}{_random(SECRET_LENGTH)}"
+        key = ApiKey.objects.create(user_id=user_id, name=name, prefix=prefix, secret_hash=_hash(secret))
+    return CreatedKey(key=key, secret=secret)
+
+
+def apikey_delete(*, user_id, key_id) -> None:
+    with transaction.atomic():
+        key = ApiKey.objects.filter(user_id=user_id, pk=key_id).first()
+        if key is None:
+            raise NotFound("No such API key.")
+        secret_hash = key.secret_hash
+        key.delete()
+        transaction.on_commit(lambda: cache.delete(_cache_key(secret_hash)))
+
+
+def looks_like_key(raw: str) -> bool:
+    return raw.startswith(KEY_MARK)
+
+
+def apikey_owner(raw: str) -> tuple[str, str] | None:
+    """(user id, key id) for a valid key, else None. Cached briefly; records last use."""
+    if len(raw) != len(KEY_MARK) + PREFIX_LENGTH + SECRET_LENGTH:
+        return None
+    secret_hash = _hash(raw)
+    cached = cache.get(_cache_key(secret_hash))
+    if cached:
+        return tuple(cached)
+    prefix = raw[len(KEY_MARK) : len(KEY_MARK) + PREFIX_LENGTH]
+    key = ApiKey.objects.filter(prefix=prefix).select_related("user").first()
+    if key is None or not hmac.compare_digest(key.secret_hash, secret_hash):
+        return None
+    if not key.user.is_active:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > timedelta(seconds=CACHE_SECONDS):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    owner = (str(key.user_id), str(key.pk))
+    cache.set(_cache_key(secret_hash), list(owner), timeout=CACHE_SECONDS)
+    return owner

@@ -1,0 +1,141 @@
+"""Issuing tokens: sign-in, refresh rotation, logout, and service tokens for peers."""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from rest_framework import status
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts import lockout, users
+from accounts.models import User
+from oasis_common.errors import ServiceError
+from tokens import keys, revocation
+from tokens.tokens import RefreshToken
+
+
+class InvalidCredentials(ServiceError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "invalid_credentials"
+    message = "The email or password is not correct."
+
+
+class InvalidRefreshToken(ServiceError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "invalid_token"
+    message = "The refresh token is invalid or expired."
+
+
+class RefreshTokenReused(InvalidRefreshToken):
+    code = "token_reused"
+    message = "This refresh token was already used or revoked. Sign in again."
+
+
+def token_pair(*, user: User) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return _pair_body(refresh)
+
+
+def _pair_body(refresh: RefreshToken) -> dict:
+    return {
+        "access": str(refresh.access_token),
+        "refresh": str(refresh),
+        "token_type": "Bearer",
+        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+    }
+
+
+def login(*, email: str, password: str, ip: str) -> dict:
+    lockout.lockout_check(email=email, ip=ip)
+    user = users.user_authenticate(email=email, password=password)
+    if user is None:
+        lockout.failure_record(email=email, ip=ip)
+        raise InvalidCredentials()
+    lockout.failures_clear(email=email)
+    return token_pair(user=user)
+
+
+def _refresh_token(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)
+    except TokenError as exc:
+        if "blacklisted" in str(exc):
+            raise RefreshTokenReused() from exc
+        raise InvalidRefreshToken() from exc
+
+
+@transaction.atomic
+def token_refresh(*, raw: str) -> dict:
+    """Rotate: the used refresh token is blacklisted and a new pair issued.
+
+    Blacklisting is a unique insert, so of two concurrent uses of one token only one
+    gets a new pair; the other is refused as a reuse.
+    """
+    refresh = _refresh_token(raw)
+    if revocation.is_revoked(refresh.payload):
+        raise InvalidRefreshToken()
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=refresh["jti"],
+        defaults={
+            "user_id": refresh["sub"],
+            "token": raw,
+            "created_at": refresh.current_time,
+            "expires_at": datetime_from_epoch(refresh["exp"]),
+        },
+    )
+    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    if not created:
+        raise RefreshTokenReused()
+    refresh.set_jti()
+    refresh.set_exp()
+    refresh.set_iat()
+    refresh.outstand()
+    return _pair_body(refresh)
+
+
+def logout(*, access_claims: dict, raw_refresh: str | None) -> None:
+    """Blacklist the refresh token (if it is the caller's) and revoke the access token's `jti`."""
+    revocation.jti_revoke(jti=str(access_claims["jti"]), expires_at=float(access_claims["exp"]))
+    if not raw_refresh:
+        return
+    try:
+        refresh = RefreshToken(raw_refresh)
+    except TokenError:
+        return  # already expired or blacklisted: nothing left to revoke
+    if refresh.get("sub") == access_claims["sub"]:
+        refresh.blacklist()
+
+
+class InvalidClient(ServiceError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "invalid_client"
+    message = "The client id or secret is not correct."
+
+
+def service_token_issue(*, client_id: str, client_secret: str, audience: str) -> dict:
+    oasis = settings.OASIS
+    expected = oasis["SERVICE_CLIENTS"].get(client_id, "")
+    if not expected or not hmac.compare_digest(expected.encode(), client_secret.encode()):
+        raise InvalidClient()
+    if audience not in oasis["SERVICE_AUDIENCES"]:
+        raise ServiceError(f"Unknown audience {audience!r}.", code="invalid_audience")
+    now = int(time.time())
+    lifetime = oasis["SERVICE_TOKEN_LIFETIME"]
+    token = keys.sign(
+        {
+            "iss": oasis["JWT_ISSUER"],
+            "aud": audience,
+            "sub": f"service:{client_id}",
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + lifetime,
+            "token_type": "service",
+        }
+    )
+    return {"access": token, "token_type": "Bearer", "expires_in": lifetime}

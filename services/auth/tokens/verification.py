@@ -1,0 +1,55 @@
+"""The gateway's question on every API request: who is this, and which JWT goes upstream?
+
+For a JWT the hot path is a signature check plus one cache lookup for revocation.
+For an API key it answers with a freshly minted short JWT (the phantom token), so
+services only ever see JWTs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from rest_framework.exceptions import AuthenticationFailed
+
+from apikeys import keys as api_keys
+from oasis_common.authentication import ACCESS, decode_token
+from tokens import revocation
+from tokens.tokens import short_access_token
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    access_token: str
+
+
+def caller_verify(authorization: str) -> Caller | None:
+    scheme, _, credential = authorization.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential or " " in credential:
+        return None
+    if api_keys.looks_like_key(credential):
+        return _verify_api_key(credential)
+    return _verify_jwt(credential)
+
+
+def _verify_jwt(raw: str) -> Caller | None:
+    try:
+        claims = decode_token(raw, audience=settings.OASIS["JWT_AUDIENCE"], token_type=ACCESS)
+    except AuthenticationFailed:
+        return None
+    if revocation.is_revoked(claims):
+        return None
+    return Caller(user_id=str(claims["sub"]), access_token=raw)
+
+
+def _verify_api_key(raw: str) -> Caller | None:
+    owner = api_keys.apikey_owner(raw)
+    if owner is None:
+        return None
+    user_id, key_id = owner
+    if revocation.user_cutoff(user_id) == revocation.DISABLED:
+        return None
+    token = short_access_token(user_id, lifetime=settings.OASIS["API_KEY_TOKEN_LIFETIME"], api_key_id=key_id)
+    return Caller(user_id=user_id, access_token=token)

@@ -1,0 +1,125 @@
+"""Token endpoints: sign in, refresh, logout, the JWKS, the gateway's verify, service tokens."""
+
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+
+from oasis_common.errors import envelope
+from oasis_common.schema import error_responses
+from tokens import issuance, keys
+from tokens.serializers import (
+    JwksSerializer,
+    LogoutSerializer,
+    ServiceTokenRequestSerializer,
+    ServiceTokenSerializer,
+    TokenObtainSerializer,
+    TokenPairSerializer,
+    TokenRefreshSerializer,
+)
+from tokens.verification import caller_verify
+
+
+def client_ip(request) -> str:
+    return BaseThrottle().get_ident(request)
+
+
+class TokenObtainView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=TokenObtainSerializer,
+        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+        auth=[],
+        summary="Sign in with email and password",
+    )
+    def post(self, request):
+        serializer = TokenObtainSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = issuance.login(**serializer.validated_data, ip=client_ip(request))
+        return Response(pair)
+
+
+class TokenRefreshView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token_refresh"
+
+    @extend_schema(
+        request=TokenRefreshSerializer,
+        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+        auth=[],
+        summary="Exchange a refresh token for a new pair (the old one stops working)",
+    )
+    def post(self, request):
+        serializer = TokenRefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(issuance.token_refresh(raw=serializer.validated_data["refresh"]))
+
+
+class LogoutView(APIView):
+    @extend_schema(
+        request=LogoutSerializer,
+        responses={204: OpenApiResponse(description="Signed out."), **error_responses(400, 401)},
+        summary="Sign out: revoke this access token and the given refresh token",
+    )
+    def post(self, request):
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issuance.logout(
+            access_claims=request.user.claims,
+            raw_refresh=serializer.validated_data.get("refresh"),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JwksView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: JwksSerializer}, auth=[], summary="Public keys that verify tokens")
+    def get(self, request):
+        response = Response(keys.public_jwks())
+        response["Cache-Control"] = "public, max-age=300"
+        return response
+
+
+@require_GET
+def verify(request):
+    """nginx `auth_request`: 200 with the user id and the JWT to pass upstream, or 401."""
+    caller = caller_verify(request.headers.get("Authorization", ""))
+    if caller is None:
+        response = JsonResponse(
+            envelope("not_authenticated", "A valid access token or API key is needed."),
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="oasis"'
+        return response
+    response = HttpResponse(status=200)
+    response["X-User-Id"] = caller.user_id
+    response["X-Oasis-Token"] = caller.access_token
+    response["Cache-Control"] = "private, max-age=0"
+    return response
+
+
+class ServiceTokenView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=ServiceTokenRequestSerializer,
+        responses={200: ServiceTokenSerializer, **error_responses(400, 401)},
+        auth=[],
+        summary="Internal: a service token for a peer service (client credentials)",
+        tags=["internal"],
+    )
+    def post(self, request):
+        serializer = ServiceTokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(issuance.service_token_issue(**serializer.validated_data))

@@ -1,0 +1,1 @@
+"""oasis_common: the small platform library every Imagi Oasis service installs."""

@@ -1,0 +1,47 @@
+"""The platform library's settings, read through one namespaced object: `settings.OASIS`."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+DEFAULTS = {
+    "SERVICE_NAME": "",
+    "AUTH_URL": "http://127.0.0.1:8001",
+    "JWKS_URL": "",
+    "JWKS_FILE": "",
+    "JWKS_LOADER": "",
+    "JWT_ISSUER": "imagi-oasis",
+    "JWT_AUDIENCE": "oasis-api",
+    "JWT_LEEWAY_SECONDS": 5,
+    "JWKS_REFETCH_INTERVAL_SECONDS": 30,
+    "JWKS_MAX_AGE_SECONDS": 3600,
+    "SERVICE_CLIENT_ID": "",
+    "SERVICE_CLIENT_SECRET": "",
+    "HTTP_CONNECT_TIMEOUT": 2.0,
+    "HTTP_READ_TIMEOUT": 10.0,
+    "HTTP_RETRIES": 2,
+    "READY_PEERS": [],
+    "IDEMPOTENCY_RETENTION_HOURS": 48,
+}
+
+
+class OasisSettings:
+    def __getattr__(self, name: str):
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown OASIS setting {name!r}")
+        return getattr(settings, "OASIS", {}).get(name, DEFAULTS[name])
+
+
+oasis_settings = OasisSettings()
+
+
+def _reset_on_change(*, setting, **kwargs) -> None:
+    if setting == "OASIS":
+        from oasis_common import authentication, client
+
+        authentication.reset_key_store()
+        client.reset_token_cache()
+
+
+setting_changed.connect(_reset_on_change)

@@ -1,0 +1,23 @@
+"""Gunicorn settings shared by the services: JSON-friendly logs, Prometheus multiprocess cleanup."""
+
+import os
+
+from oasis_common import env
+
+bind = env.get_str("OASIS_BIND", "0.0.0.0:8000")
+workers = env.get_int("OASIS_WEB_WORKERS", 2)
+threads = env.get_int("OASIS_WEB_THREADS", 1)
+timeout = env.get_int("OASIS_WEB_TIMEOUT", 60)
+graceful_timeout = 20
+keepalive = 5
+accesslog = None  # oasis_common.middleware logs each request once, as JSON
+errorlog = "-"
+loglevel = env.get_str("OASIS_LOG_LEVEL", "info").lower()
+forwarded_allow_ips = "*"
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class IdempotencyConfig(AppConfig):
+    name = "oasis_common.idempotency"
+    label = "oasis_idempotency"
+    verbose_name = "Idempotency records"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,86 @@
+"""The `idempotent` decorator for DRF view methods.
+
+The record is inserted in the same transaction as the view's work, so a concurrent
+duplicate waits on the unique key and then replays the stored answer: the work is
+done exactly once. Answers below 500 are stored; a 5xx or a crash stores nothing, so
+a retry runs the request again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from oasis_common.errors import ServiceError, Unprocessable, exception_handler
+from oasis_common.idempotency.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+def _fingerprint(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
+    material = f"{request.method}\n{request.path}\n{body}".encode()
+    return hashlib.sha256(material).hexdigest()
+
+
+def _key_of(request) -> str:
+    key = request.headers.get(HEADER, "").strip()
+    if not key:
+        raise ServiceError(f"This endpoint needs an {HEADER} header.", code="idempotency_key_required")
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ServiceError(
+            f"The {HEADER} header must be at most {MAX_KEY_LENGTH} printable characters.",
+            code="idempotency_key_invalid",
+        )
+    return key
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.request_hash != fingerprint:
+        raise Unprocessable(
+            f"This {HEADER} was already used with a different request.",
+            code="idempotency_key_reused",
+        )
+    return Response(record.response_body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def idempotent(view_method):
+    @functools.wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = _key_of(request)
+        fingerprint = _fingerprint(request)
+        principal = str(getattr(request.user, "pk", "") or "anonymous")
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        principal=principal, key=key, request_hash=fingerprint, status_code=0
+                    )
+            except IntegrityError:
+                existing = IdempotencyRecord.objects.get(principal=principal, key=key)
+                return _replay(existing, fingerprint)
+            try:
+                with transaction.atomic():
+                    response = view_method(self, request, *args, **kwargs)
+            except (APIException, Http404, PermissionDenied) as exc:
+                if getattr(exc, "status_code", 400) >= 500:
+                    raise
+                response = exception_handler(exc, {"view": self, "request": request})
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+                return response
+            record.status_code = response.status_code
+            record.response_body = response.data
+            record.save(update_fields=["status_code", "response_body"])
+            return response
+
+    return wrapper

@@ -1,0 +1,192 @@
+"""The settings every service shares; a service's config/settings.py starts from these."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from oasis_common import env
+
+SERVICE_NAMES = ("auth", "projects", "payments", "builder")
+DEFAULT_PORTS = {"auth": 8001, "projects": 8002, "payments": 8003, "builder": 8004}
+
+
+def peer_url(service: str) -> str:
+    """The base URL of a peer service, e.g. `OASIS_PROJECTS_URL`."""
+    default = f"http://127.0.0.1:{DEFAULT_PORTS[service]}"
+    return env.get_str(f"OASIS_{service.upper()}_URL", default).rstrip("/")
+
+
+def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
+    """Return the shared settings for `service`, with `apps` as its own Django apps."""
+    if service not in SERVICE_NAMES:
+        raise ImproperlyConfigured(f"Unknown service {service!r}")
+    repo_root = base_dir.parent.parent
+    var = env.var_dir(repo_root)
+    secrets_dir = var / "secrets"
+    production = env.is_production()
+    debug = env.get_bool("DJANGO_DEBUG", False)
+    if production and debug:
+        raise ImproperlyConfigured("DJANGO_DEBUG must not be on in production")
+
+    auth_url = peer_url("auth")
+    return {
+        "OASIS_SERVICE_NAME": service,
+        "OASIS_ENVIRONMENT": env.environment(),
+        "OASIS_VAR_DIR": var,
+        "BASE_DIR": base_dir,
+        "DEBUG": debug,
+        "SECRET_KEY": env.get_secret(
+            "DJANGO_SECRET_KEY", dev_file=secrets_dir / f"{service}-django-secret-key"
+        ),
+        "ALLOWED_HOSTS": env.get_list(
+            "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", service, f"{service}-service"]
+        ),
+        "INSTALLED_APPS": [
+            "django.contrib.admin",
+            "django.contrib.auth",
+            "django.contrib.contenttypes",
+            "django.contrib.sessions",
+            "django.contrib.messages",
+            "django.contrib.staticfiles",
+            "rest_framework",
+            "drf_spectacular",
+            "django_prometheus",
+            "oasis_common",
+            "oasis_common.idempotency",
+            *apps,
+        ],
+        "MIDDLEWARE": [
+            "oasis_common.middleware.ProbeMiddleware",
+            "django_prometheus.middleware.PrometheusBeforeMiddleware",
+            "oasis_common.middleware.RequestIdMiddleware",
+            "django.middleware.security.SecurityMiddleware",
+            "whitenoise.middleware.WhiteNoiseMiddleware",
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+            "django_prometheus.middleware.PrometheusAfterMiddleware",
+        ],
+        "ROOT_URLCONF": "config.urls",
+        "WSGI_APPLICATION": "config.wsgi.application",
+        "ASGI_APPLICATION": "config.asgi.application",
+        "TEMPLATES": [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [],
+                "APP_DIRS": True,
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
+                    ]
+                },
+            }
+        ],
+        "DATABASES": {
+            "default": env.database_config("DATABASE_URL", sqlite_path=var / service / "db.sqlite3")
+        },
+        "CACHES": {"default": env.cache_config(service=service)},
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "LANGUAGE_CODE": "en-us",
+        "TIME_ZONE": "UTC",
+        "USE_I18N": True,
+        "USE_TZ": True,
+        "STATIC_URL": f"/static/{service}/",
+        # Images collect static files into OASIS_STATIC_ROOT; elsewhere WhiteNoise finds them in place.
+        "STATIC_ROOT": env.get_str("OASIS_STATIC_ROOT") or None,
+        "WHITENOISE_USE_FINDERS": not env.get_str("OASIS_STATIC_ROOT"),
+        # Requests bigger than this are refused with 413 before any view runs.
+        "DATA_UPLOAD_MAX_MEMORY_SIZE": env.get_int("OASIS_MAX_REQUEST_BYTES", 1024 * 1024),
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+        "USE_X_FORWARDED_HOST": False,
+        "SESSION_COOKIE_SECURE": production,
+        "CSRF_COOKIE_SECURE": production,
+        "SESSION_COOKIE_PATH": "/admin/",
+        "CSRF_COOKIE_PATH": "/admin/",
+        "X_FRAME_OPTIONS": "DENY",
+        "REST_FRAMEWORK": {
+            "DEFAULT_AUTHENTICATION_CLASSES": ["oasis_common.authentication.UserJWTAuthentication"],
+            "DEFAULT_PERMISSION_CLASSES": ["oasis_common.permissions.IsUser"],
+            "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_PAGINATION_CLASS": "oasis_common.pagination.Pagination",
+            "PAGE_SIZE": 50,
+            "EXCEPTION_HANDLER": "oasis_common.errors.exception_handler",
+            "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+            "UNAUTHENTICATED_USER": None,
+            # The gateway overwrites X-Forwarded-For with the client's address.
+            "NUM_PROXIES": env.get_int("OASIS_NUM_PROXIES", 1),
+            "DEFAULT_THROTTLE_RATES": {},
+        },
+        "SPECTACULAR_SETTINGS": {
+            "TITLE": f"Imagi Oasis {service} API",
+            "VERSION": "1.0.0",
+            "SERVE_INCLUDE_SCHEMA": False,
+            "COMPONENT_SPLIT_REQUEST": True,
+            "SCHEMA_PATH_PREFIX": r"/api/v1/",
+            "PREPROCESSING_HOOKS": ["oasis_common.schema.public_endpoints_only"],
+        },
+        "LOGGING": logging_config(service),
+        "OASIS": {
+            "SERVICE_NAME": service,
+            "AUTH_URL": auth_url,
+            "JWKS_URL": env.get_str("OASIS_JWKS_URL", f"{auth_url}/api/v1/auth/.well-known/jwks.json"),
+            "JWKS_FILE": env.get_str("OASIS_JWKS_FILE"),
+            "JWT_ISSUER": env.get_str("OASIS_JWT_ISSUER", "imagi-oasis"),
+            "JWT_AUDIENCE": env.get_str("OASIS_JWT_AUDIENCE", "oasis-api"),
+            "JWT_LEEWAY_SECONDS": env.get_int("OASIS_JWT_LEEWAY_SECONDS", 5),
+            "JWKS_REFETCH_INTERVAL_SECONDS": env.get_int("OASIS_JWKS_REFETCH_INTERVAL", 30),
+            "JWKS_MAX_AGE_SECONDS": env.get_int("OASIS_JWKS_MAX_AGE", 3600),
+            "SERVICE_CLIENT_ID": env.get_str("OASIS_SERVICE_CLIENT_ID", service),
+            "SERVICE_CLIENT_SECRET": _service_client_secret(service, secrets_dir),
+            "HTTP_CONNECT_TIMEOUT": env.get_float("OASIS_HTTP_CONNECT_TIMEOUT", 2.0),
+            "HTTP_READ_TIMEOUT": env.get_float("OASIS_HTTP_READ_TIMEOUT", 10.0),
+            "HTTP_RETRIES": env.get_int("OASIS_HTTP_RETRIES", 2),
+            "READY_PEERS": env.get_list("OASIS_READY_PEERS"),
+            "IDEMPOTENCY_RETENTION_HOURS": env.get_int("OASIS_IDEMPOTENCY_RETENTION_HOURS", 48),
+        },
+    }
+
+
+def _service_client_secret(service: str, secrets_dir: Path) -> str:
+    """This service's secret for obtaining service tokens from auth."""
+    if service == "auth":
+        return ""
+    return env.get_secret("OASIS_SERVICE_CLIENT_SECRET", dev_file=secrets_dir / f"service-client-{service}")
+
+
+def logging_config(service: str) -> dict:
+    level = env.get_str("OASIS_LOG_LEVEL", "INFO").upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "oasis_common.logs.RequestIdFilter", "service": service},
+        },
+        "formatters": {
+            "json": {
+                "()": "oasis_common.logs.JsonFormatter",
+            },
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["request_id"],
+            },
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # Requests are logged once, by oasis.requests; Django's own lines would repeat them.
+            "django.request": {"level": "ERROR", "propagate": True},
+            "django.server": {"level": "WARNING", "propagate": True},
+            "django.db.backends": {"level": "WARNING", "propagate": True},
+        },
+    }
