@@ -2,9 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from accounts.models import User
+from accounts import users
+from accounts.models import User, normalize_email
 from tokens import revocation
 
 
@@ -13,17 +14,34 @@ class UserCreateForm(UserCreationForm):
         model = User
         fields = ("email", "name")
 
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
 
 class UserEditForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
 
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+
+class UserPasswordForm(AdminPasswordChangeForm):
+    """Setting (or removing) a password here ends every session, as a change through the API does."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            users.tokens_revoke_all(user=user)
+        return user
+
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
+    change_password_form = UserPasswordForm
     ordering = ["-date_joined"]
     list_display = ["email", "name", "is_active", "is_staff", "date_joined"]
     list_filter = ["is_active", "is_staff", "is_superuser"]
@@ -40,7 +58,11 @@ class UserAdmin(BaseUserAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        revocation.cutoff_publish(user=obj)
+        if not obj.is_active and "is_active" in form.changed_data:
+            # Deactivation ends every session for good: reactivating the account must not revive them.
+            users.tokens_revoke_all(user=obj)
+        else:
+            revocation.cutoff_publish(user=obj)
 
     def delete_model(self, request, obj):
         user_id = obj.pk

@@ -49,12 +49,11 @@ class MeUpdateSerializer(serializers.Serializer):
     def validate(self, attrs):
         user = self.context["user"]
         email = attrs.get("email")
-        if email is not None and email.strip().lower() != user.email:
-            password = attrs.get("current_password")
-            if not password or not user.check_password(password):
-                raise serializers.ValidationError(
-                    {"current_password": ["Changing the email needs your current password."]}
-                )
+        # Whether the password is right is checked by users.password_verify, which counts wrong guesses.
+        if email is not None and email.strip().lower() != user.email and not attrs.get("current_password"):
+            raise serializers.ValidationError(
+                {"current_password": ["Changing the email needs your current password."]}
+            )
         return attrs
 
 
@@ -64,8 +63,6 @@ class PasswordChangeSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         user = self.context["user"]
-        if not user.check_password(attrs["current_password"]):
-            raise serializers.ValidationError({"current_password": ["The current password is not correct."]})
         try:
             validate_password(attrs["new_password"], user=user)
         except DjangoValidationError as exc:

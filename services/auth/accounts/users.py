@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -48,6 +50,19 @@ def user_authenticate(*, email: str, password: str) -> User | None:
     return user
 
 
+def password_verify(*, user: User, password: str, ip: str) -> None:
+    """Check a signed-in user's current password before a sensitive change.
+
+    Wrong guesses count towards the sign-in lockout, or a stolen access token would be an
+    unlimited password oracle; while the account or address is locked, nothing is checked.
+    """
+    lockout.lockout_check(email=user.email, ip=ip)
+    if not user.check_password(password):
+        lockout.failure_record(email=user.email, ip=ip)
+        raise ValidationError({"current_password": ["The current password is not correct."]})
+    lockout.failures_clear(email=user.email)
+
+
 def user_update(*, user: User, name: str | None = None, email: str | None = None) -> User:
     fields = []
     if name is not None:
@@ -68,11 +83,23 @@ def user_update(*, user: User, name: str | None = None, email: str | None = None
     return user
 
 
+@transaction.atomic
 def tokens_revoke_all(*, user: User) -> None:
-    """Every token issued to the user before now stops working (within the gateway's cache time)."""
-    user.tokens_valid_after = timezone.now()
+    """Every token issued to the user before now stops working (within the gateway's cache time).
+
+    Token `iat`s are whole milliseconds, so the cutoff is the start of the next one: a token
+    issued in this millisecond is refused too. Returning only once that moment has passed
+    (at most a millisecond) keeps the tokens issued right afterwards valid.
+    """
+    # Lock the row first, so a refresh running now either finishes before the cutoff is
+    # chosen or waits and sees it (token_refresh reads the cutoff under the same lock).
+    User.objects.select_for_update().filter(pk=user.pk).values("pk").first()
+    now = timezone.now()
+    cutoff = now + timedelta(microseconds=1000 - now.microsecond % 1000)
+    user.tokens_valid_after = cutoff
     user.save(update_fields=["tokens_valid_after"])
     revocation.cutoff_publish(user=user)
+    time.sleep(max(0.0, (cutoff - timezone.now()).total_seconds()))
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from oasis_common.authentication import InvalidToken
 from oasis_common.schema import error_responses
 from tokens.issuance import token_pair
 from tokens.serializers import TokenPairSerializer
+from tokens.views import client_ip
 
 
 def current_user(request) -> User:
@@ -56,7 +57,7 @@ class MeView(APIView):
 
     @extend_schema(
         request=MeUpdateSerializer,
-        responses={200: UserSerializer, **error_responses(400, 401)},
+        responses={200: UserSerializer, **error_responses(400, 401, 429)},
         summary="Change your name or email (email needs current_password)",
     )
     def patch(self, request):
@@ -64,6 +65,8 @@ class MeView(APIView):
         serializer = MeUpdateSerializer(data=request.data, context={"user": user})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if "current_password" in data:  # required exactly when the email changes
+            users.password_verify(user=user, password=data["current_password"], ip=client_ip(request))
         user = users.user_update(user=user, name=data.get("name"), email=data.get("email"))
         return Response(UserSerializer(user).data)
 
@@ -71,14 +74,16 @@ class MeView(APIView):
 class PasswordChangeView(APIView):
     @extend_schema(
         request=PasswordChangeSerializer,
-        responses={200: TokenPairSerializer, **error_responses(400, 401)},
+        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
         summary="Change your password; every earlier token stops working, a new pair is returned",
     )
     def post(self, request):
         user = current_user(request)
         serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
         serializer.is_valid(raise_exception=True)
-        users.password_change(user=user, new_password=serializer.validated_data["new_password"])
+        data = serializer.validated_data
+        users.password_verify(user=user, password=data["current_password"], ip=client_ip(request))
+        users.password_change(user=user, new_password=data["new_password"])
         return Response(token_pair(user=user))
 
 

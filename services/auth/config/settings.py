@@ -40,6 +40,7 @@ EMAIL_BACKEND = env.get_str(
     if _production
     else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_FILE_PATH = env.get_str("OASIS_EMAIL_FILE_PATH") or None  # for the file-based backend
 EMAIL_HOST = env.get_str("OASIS_SMTP_HOST", "localhost")
 EMAIL_PORT = env.get_int("OASIS_SMTP_PORT", 587)
 EMAIL_HOST_USER = env.get_str("OASIS_SMTP_USER")

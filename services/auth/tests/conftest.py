@@ -1,12 +1,12 @@
 """Fixtures for the auth tests: users, signed-in clients, a clean cache."""
 
 import pytest
+from django.test import Client, TestCase
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from oasis_common.testing import clear_cache
-
-PASSWORD = "correct horse battery staple"
+from tests.helpers import PASSWORD, sign_in
 
 
 @pytest.fixture(autouse=True)
@@ -19,9 +19,35 @@ def _clean_cache(request):
             break
 
 
+class CommitsEachRequest:
+    """Run the on-commit callbacks of each request, as the commit of a real request would.
+
+    Tests using `db` run inside one transaction that never commits, so without this a
+    revocation published on commit (password change, API key deletion) would never
+    reach the cache and the tests would check a system that does not exist.
+    """
+
+    def request(self, **request):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
+
+
+class ApiClient(CommitsEachRequest, APIClient):
+    pass
+
+
+class BrowserClient(CommitsEachRequest, Client):
+    pass
+
+
 @pytest.fixture
 def api():
-    return APIClient()
+    return ApiClient()
+
+
+@pytest.fixture
+def client():
+    return BrowserClient()
 
 
 @pytest.fixture
@@ -37,8 +63,9 @@ def user(make_user):
     return make_user()
 
 
-def sign_in(api, email="ada@example.com", password=PASSWORD, **extra):
-    return api.post("/api/v1/auth/token/", {"email": email, "password": password}, format="json", **extra)
+@pytest.fixture
+def other_user(make_user):
+    return make_user("grace@example.com", name="Grace")
 
 
 @pytest.fixture
@@ -49,7 +76,23 @@ def tokens(api, user):
 
 
 @pytest.fixture
-def authed(tokens):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+def other_tokens(api, other_user):
+    response = sign_in(api, "grace@example.com")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def client_for(access: str) -> ApiClient:
+    client = ApiClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     return client
+
+
+@pytest.fixture
+def authed(tokens):
+    return client_for(tokens["access"])
+
+
+@pytest.fixture
+def other_authed(other_tokens):
+    return client_for(other_tokens["access"])

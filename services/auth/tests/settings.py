@@ -11,3 +11,9 @@ from oasis_common.testing import settings_for_tests
 
 globals().update(settings_for_tests("auth"))
 OASIS_SEND_EMAIL_INLINE = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, as in development, rather than SQLite's shared in-memory database: that one
+    # answers concurrent writers with "table is locked" at once instead of waiting its turn,
+    # so the concurrency tests could not run on it.
+    DATABASES["default"]["TEST"] = {"NAME": str(OASIS_VAR_DIR / "auth" / "test-db.sqlite3")}  # noqa: F405

@@ -17,7 +17,7 @@ from accounts import lockout, users
 from accounts.models import User
 from oasis_common.errors import ServiceError
 from tokens import keys, revocation
-from tokens.tokens import RefreshToken
+from tokens.tokens import RefreshToken, epoch_ms
 
 
 class InvalidCredentials(ServiceError):
@@ -78,7 +78,12 @@ def token_refresh(*, raw: str) -> dict:
     gets a new pair; the other is refused as a reuse.
     """
     refresh = _refresh_token(raw)
-    if revocation.is_revoked(refresh.payload):
+    # The cutoff is read from the locked row, not the cache: a password change racing this
+    # refresh either lands first (and refuses it) or waits for this pair to be issued first.
+    user = User.objects.select_for_update().filter(pk=refresh["sub"], is_active=True).first()
+    if user is None:
+        raise InvalidRefreshToken()
+    if user.tokens_valid_after and float(refresh["iat"]) < epoch_ms(user.tokens_valid_after):
         raise InvalidRefreshToken()
     outstanding, _ = OutstandingToken.objects.get_or_create(
         jti=refresh["jti"],

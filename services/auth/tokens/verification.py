@@ -7,6 +7,7 @@ services only ever see JWTs.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -39,9 +40,20 @@ def _verify_jwt(raw: str) -> Caller | None:
         claims = decode_token(raw, audience=settings.OASIS["JWT_AUDIENCE"], token_type=ACCESS)
     except AuthenticationFailed:
         return None
+    if not _is_user_id(claims["sub"]):
+        return None
     if revocation.is_revoked(claims):
         return None
     return Caller(user_id=str(claims["sub"]), access_token=raw)
+
+
+def _is_user_id(subject: str) -> bool:
+    """Whether `sub` names a user (a UUID), as every service's user authentication requires."""
+    try:
+        uuid.UUID(subject)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
 
 
 def _verify_api_key(raw: str) -> Caller | None:

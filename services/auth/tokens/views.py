@@ -1,7 +1,6 @@
 """Token endpoints: sign in, refresh, logout, the JWKS, the gateway's verify, service tokens."""
 
 from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -90,15 +89,21 @@ class JwksView(APIView):
         return response
 
 
-@require_GET
 def verify(request):
     """nginx `auth_request`: 200 with the user id and the JWT to pass upstream, or 401."""
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse(
+            envelope("method_not_allowed", "Only GET is allowed here."),
+            status=405,
+            headers={"Allow": "GET, HEAD"},
+        )
     caller = caller_verify(request.headers.get("Authorization", ""))
     if caller is None:
         response = JsonResponse(
             envelope("not_authenticated", "A valid access token or API key is needed."),
             status=401,
         )
+        # nginx copies this header onto the 401 it sends the client.
         response["WWW-Authenticate"] = 'Bearer realm="oasis"'
         return response
     response = HttpResponse(status=200)

@@ -21,6 +21,7 @@ from django.utils.module_loading import import_string
 from rest_framework import authentication, exceptions
 
 from oasis_common.conf import oasis_settings
+from oasis_common.errors import PeerUnavailable
 
 logger = logging.getLogger("oasis.auth")
 
@@ -76,11 +77,16 @@ class KeyStore:
         self._lock = threading.Lock()
 
     def get(self, kid: str) -> jwt.PyJWK | None:
-        key = self._keys.get(kid)
-        if key is None or time.monotonic() - self._loaded_at > self.max_age:
+        if kid not in self._keys or time.monotonic() - self._loaded_at > self.max_age:
             self._refresh()
-            key = self._keys.get(kid, key)
-        return key
+        # A successful refresh is authoritative: a key auth withdrew is no longer trusted.
+        # A failed one leaves the keys already held in place.
+        return self._keys.get(kid)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether keys were ever fetched; until then no token can be judged either way."""
+        return self._loaded_at != float("-inf")
 
     def _refresh(self) -> None:
         with self._lock:
@@ -143,7 +149,10 @@ class InvalidToken(exceptions.AuthenticationFailed):
 
 
 def decode_token(raw: str, *, audience: str, token_type: str) -> dict:
-    """Return the verified claims of `raw`, or raise InvalidToken."""
+    """Return the verified claims of `raw`, or raise InvalidToken.
+
+    Raises PeerUnavailable instead while auth's keys have never been fetched.
+    """
     try:
         header = jwt.get_unverified_header(raw)
     except jwt.PyJWTError as exc:
@@ -151,8 +160,12 @@ def decode_token(raw: str, *, audience: str, token_type: str) -> dict:
     kid = header.get("kid")
     if header.get("alg") != ALGORITHM or not isinstance(kid, str):
         raise InvalidToken()
-    key = key_store().get(kid)
+    store = key_store()
+    key = store.get(kid)
     if key is None:
+        if not store.loaded:
+            # Auth's keys are out of reach: a 401 would make the client discard a good token.
+            raise PeerUnavailable(details={"service": "auth"})
         raise InvalidToken()
     try:
         claims = jwt.decode(

@@ -49,11 +49,13 @@ def _session(retries: int, methods: frozenset[str]) -> requests.Session:
         connect=retries,
         read=retries,
         status=retries,
-        backoff_factor=0.2,
+        backoff_factor=oasis_settings.HTTP_RETRY_BACKOFF,
         status_forcelist=(502, 503, 504),
         allowed_methods=methods,
         raise_on_status=False,
-        respect_retry_after_header=True,
+        # A peer's Retry-After could hold the user's request for as long as it likes, and
+        # would turn its 429s into silent retries; the backoff above is the only wait.
+        respect_retry_after_header=False,
     )
     adapter = HTTPAdapter(max_retries=retry, pool_maxsize=20)
     session.mount("http://", adapter)
@@ -69,7 +71,8 @@ class ServiceClient:
         self.base_url = base_url.rstrip("/")
         retries = oasis_settings.HTTP_RETRIES
         self._retrying = _session(retries, SAFE_METHODS | {"POST", "PATCH"})
-        self._single = _session(0, frozenset())
+        # No retries at all; the method list only has to be non-empty (empty means "any" to urllib3).
+        self._single = _session(0, SAFE_METHODS)
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -164,5 +167,10 @@ def _fetch_service_token(audience: str) -> tuple[str, int]:
     if response.status_code != 200:
         logger.error("auth refused a service token for %s: %s", audience, response.status_code)
         raise PeerUnavailable(details={"service": "auth"})
-    body = response.json()
-    return body["access"], int(body["expires_in"])
+    try:
+        body = response.json()
+        return str(body["access"]), int(body["expires_in"])
+    except (ValueError, KeyError, TypeError) as exc:
+        # A proxy's HTML page or a half-written answer: auth is not working, which is a 503, not a 500.
+        logger.error("auth answered a service token request with something else: %s", exc.__class__.__name__)
+        raise PeerUnavailable(details={"service": "auth"}) from exc

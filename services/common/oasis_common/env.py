@@ -16,7 +16,8 @@ ENVIRONMENTS = {"development", "test", "production"}
 
 
 def get_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    """The trimmed value; unset or blank (`NAME=` in a compose file) means the default."""
+    return os.environ.get(name, "").strip() or default
 
 
 def get_bool(name: str, default: bool = False) -> bool:

@@ -134,10 +134,8 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.APIException):
         code, message = _DRF_CODES.get(type(exc), (None, None))
         if code is None:
-            code = next(
-                (c for cls, (c, _) in _DRF_CODES.items() if isinstance(exc, cls)),
-                str(getattr(exc, "default_code", "error")),
-            )
+            # A subclass names its own code (InvalidToken -> invalid_token).
+            code = str(getattr(exc, "default_code", "error"))
         details = {}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             details["retry_after"] = max(1, int(exc.wait))

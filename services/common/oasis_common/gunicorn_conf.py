@@ -21,3 +21,8 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# Several gunicorn masters share a host in development and tests; the control socket's
+# fixed default path would collide, and nothing here uses it.
+control_socket_disable = True

@@ -22,7 +22,8 @@ class RequestIdFilter(logging.Filter):
 
 class JsonFormatter(_BaseJsonFormatter):
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("fmt", "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s")
-        kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
-        kwargs.setdefault("timestamp", False)
+        kwargs.setdefault("fmt", "%(levelname)s %(name)s %(message)s %(service)s %(request_id)s")
+        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
+        # An ISO 8601 UTC timestamp, under "time".
+        kwargs.setdefault("timestamp", "time")
         super().__init__(*args, **kwargs)

@@ -20,11 +20,13 @@ class ProbeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path == "/healthz":
-            return health.healthz(request)
-        if request.path == "/readyz":
-            return health.readyz(request)
-        return self.get_response(request)
+        if request.path not in ("/healthz", "/readyz"):
+            return self.get_response(request)
+        token = context.set_request_id(context.accept_request_id(request.headers.get("X-Request-ID")))
+        try:
+            return health.healthz(request) if request.path == "/healthz" else health.readyz(request)
+        finally:
+            context.reset_request_id(token)
 
 
 class RequestIdMiddleware:

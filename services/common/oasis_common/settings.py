@@ -115,7 +115,7 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
             "DEFAULT_AUTHENTICATION_CLASSES": ["oasis_common.authentication.UserJWTAuthentication"],
             "DEFAULT_PERMISSION_CLASSES": ["oasis_common.permissions.IsUser"],
             "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-            "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+            "DEFAULT_PARSER_CLASSES": ["oasis_common.parsers.JSONParser"],
             "DEFAULT_PAGINATION_CLASS": "oasis_common.pagination.Pagination",
             "PAGE_SIZE": 50,
             "EXCEPTION_HANDLER": "oasis_common.errors.exception_handler",
@@ -149,6 +149,8 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
             "HTTP_CONNECT_TIMEOUT": env.get_float("OASIS_HTTP_CONNECT_TIMEOUT", 2.0),
             "HTTP_READ_TIMEOUT": env.get_float("OASIS_HTTP_READ_TIMEOUT", 10.0),
             "HTTP_RETRIES": env.get_int("OASIS_HTTP_RETRIES", 2),
+            # Seconds: no wait before the first retry, backoff * 2**(n-1) before retry n >= 2.
+            "HTTP_RETRY_BACKOFF": env.get_float("OASIS_HTTP_RETRY_BACKOFF", 0.2),
             "READY_PEERS": env.get_list("OASIS_READY_PEERS"),
             "IDEMPOTENCY_RETENTION_HOURS": env.get_int("OASIS_IDEMPOTENCY_RETENTION_HOURS", 48),
         },

@@ -7,6 +7,7 @@ import uuid
 from functools import cache
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 
 from oasis_common import env
@@ -17,6 +18,12 @@ from oasis_common.keys import generate_private_pem, load_public_key, public_jwk
 def _test_key() -> tuple[bytes, dict]:
     pem = generate_private_pem()
     return pem, public_jwk(load_public_key(pem))
+
+
+@cache
+def _test_signing_key():
+    # Parsing the PEM costs tens of milliseconds (OpenSSL checks the key); do it once.
+    return serialization.load_pem_private_key(_test_key()[0], password=None)
 
 
 def jwks_for_tests() -> dict:
@@ -36,7 +43,7 @@ def mint(
     **claims,
 ) -> str:
     """A token signed like auth signs them, with any claim overridable for negative tests."""
-    pem, jwk = _test_key()
+    jwk = _test_key()[1]
     now = int(time.time())
     oasis = settings.OASIS
     payload = {
@@ -50,7 +57,8 @@ def mint(
         **claims,
     }
     header = {"kid": jwk["kid"], **(headers or {})}
-    return jwt.encode(payload, key if key is not None else pem, algorithm=algorithm, headers=header)
+    signing_key = key if key is not None else _test_signing_key()
+    return jwt.encode(payload, signing_key, algorithm=algorithm, headers=header)
 
 
 def user_token(user_id: uuid.UUID | str | None = None, **kwargs) -> str:
@@ -63,9 +71,12 @@ def service_token_for(caller: str, audience: str, **kwargs) -> str:
 
 def clear_cache() -> None:
     """Empty the test cache without touching keys that belong to anyone else on a shared Redis."""
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
+    # The backend itself: `django.core.cache.cache` is a proxy, never an instance of RedisCache,
+    # and RedisCache.clear() is a FLUSHDB of the whole shared database.
+    cache = caches["default"]
     if isinstance(cache, RedisCache):
         client = cache._cache.get_client(write=True)
         keys = list(client.scan_iter(match=f"*{cache.key_prefix}*", count=1000))
@@ -75,8 +86,13 @@ def clear_cache() -> None:
         cache.clear()
 
 
-def settings_for_tests(service: str) -> dict:
-    """Settings for a service's own test suite: PostgreSQL and Redis when the environment says so."""
+def settings_for_tests(service: str, *, database_name: str | None = None) -> dict:
+    """Settings for a service's own test suite: PostgreSQL and Redis when the environment says so.
+
+    `database_name` names the PostgreSQL database (Django's test database is `test_<name>`);
+    it defaults to `oasis_<service>`. The cache is always the suite's own, never the Redis of
+    `REDIS_URL`: `clear_cache` would otherwise empty a development server's keys.
+    """
     overrides: dict = {
         "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
@@ -86,15 +102,24 @@ def settings_for_tests(service: str) -> dict:
         import dj_database_url
 
         config = dj_database_url.parse(database_url)
-        config["NAME"] = f"oasis_{service}"
+        config["NAME"] = database_name or f"oasis_{service}"
         overrides["DATABASES"] = {"default": config}
+    key_prefix = f"oasis-test-{uuid.uuid4().hex[:12]}:{service}"
     redis_url = env.get_str("OASIS_TEST_REDIS_URL")
     if redis_url:
         overrides["CACHES"] = {
             "default": {
                 "BACKEND": "django.core.cache.backends.redis.RedisCache",
                 "LOCATION": redis_url,
-                "KEY_PREFIX": f"oasis-test-{uuid.uuid4().hex[:12]}:{service}",
+                "KEY_PREFIX": key_prefix,
+            }
+        }
+    else:
+        overrides["CACHES"] = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                "LOCATION": "oasis_cache",
+                "KEY_PREFIX": key_prefix,
             }
         }
     return overrides

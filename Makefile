@@ -1,0 +1,47 @@
+# Imagi Oasis: `make dev` runs the whole system on http://localhost:8080, `make test` tests it.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: help install dev test lint format openapi clean
+
+help:
+	@echo "make dev      install everything and run the whole system on http://localhost:8080"
+	@echo "make test     install everything and run every test suite"
+	@echo "make lint     ruff check and format check"
+	@echo "make format   format the code with ruff"
+	@echo "make openapi  regenerate each service's committed openapi.yaml"
+	@echo "make clean    remove the virtualenv and local state (var/)"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt constraints.txt services/*/requirements.txt services/common/pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"' \
+		|| { echo "Python 3.11 or newer is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+dev: install
+	@$(BIN)/python scripts/dev.py
+
+test: install
+	@$(BIN)/python scripts/test.py
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+openapi: install
+	@for service in $$($(BIN)/python -c 'import sys; sys.path.insert(0, "scripts"); from platform_tools import django_services; print(*django_services())'); do \
+		echo "services/$$service/openapi.yaml"; \
+		(cd services/$$service && OASIS_VAR_DIR=$$(mktemp -d) ../../$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml) || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,189 @@
+"""Render the gateway's nginx config (and its static site) from the environment.
+
+Used by `make dev`, the end-to-end tests, the gateway image and Kubernetes alike:
+
+    python gateway/render.py --config var/gateway/nginx.conf --site var/gateway/site
+
+Variables (all optional): OASIS_GATEWAY_LISTEN (8080), OASIS_<SERVICE>_UPSTREAM
+(host:port of auth, projects, payments, builder; a service without one is not
+routed; auth defaults to 127.0.0.1:8001), OASIS_CORS_ORIGINS (comma-separated),
+OASIS_GATEWAY_AUTH_CACHE_SECONDS (3, at most 5), OASIS_GATEWAY_AUTH_RATE (10r/s),
+OASIS_GATEWAY_AUTH_BURST (20), OASIS_GATEWAY_API_RATE (50r/s), OASIS_GATEWAY_API_BURST
+(100), OASIS_GATEWAY_BODY_LIMIT (1m), OASIS_GATEWAY_RUNTIME_DIR, OASIS_GATEWAY_SITE_ROOT,
+OASIS_GATEWAY_MIME_TYPES, OASIS_GATEWAY_USER, OASIS_GATEWAY_FORWARDED_PROTO ($scheme),
+OASIS_GATEWAY_WORKERS (auto), OASIS_GATEWAY_ACCESS_LOG (/dev/stdout oasis_json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+GATEWAY_DIR = Path(__file__).resolve().parent
+REPO_ROOT = GATEWAY_DIR.parent
+sys.path.insert(0, str(GATEWAY_DIR))
+
+from routes import ROUTES  # noqa: E402
+
+MAX_AUTH_CACHE_SECONDS = 5
+RATE = re.compile(r"^\d+r/[sm]$")
+SIZE = re.compile(r"^\d+[kKmMgG]?$")
+UPSTREAM = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d+$")
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class GatewayConfig:
+    runtime_dir: Path
+    site_root: Path
+    upstreams: dict[str, str] = field(default_factory=lambda: {"auth": "127.0.0.1:8001"})
+    listen: str = "8080"
+    cors_origins: list[str] = field(default_factory=list)
+    auth_cache_seconds: int = 3
+    auth_rate: str = "10r/s"
+    auth_burst: int = 20
+    api_rate: str = "50r/s"
+    api_burst: int = 100
+    body_limit: str = "1m"
+    read_timeout: str = "60s"
+    stream_timeout: str = "3600s"
+    mime_types: str = "/etc/nginx/mime.types"
+    access_log: str = "/dev/stdout oasis_json"
+    error_log_level: str = "warn"
+    worker_processes: str = "auto"
+    forwarded_proto: str = "$scheme"
+    user: str = ""
+
+    def validate(self) -> None:
+        if "auth" not in self.upstreams:
+            raise ConfigError("The gateway needs the auth upstream to check tokens")
+        if not 0 <= self.auth_cache_seconds <= MAX_AUTH_CACHE_SECONDS:
+            raise ConfigError(f"The token check may be cached at most {MAX_AUTH_CACHE_SECONDS}s")
+        for name, address in self.upstreams.items():
+            if not UPSTREAM.match(address):
+                raise ConfigError(f"Upstream for {name} must be host:port, not {address!r}")
+        for rate in (self.auth_rate, self.api_rate):
+            if not RATE.match(rate):
+                raise ConfigError(f"Rates look like 10r/s, not {rate!r}")
+        if not SIZE.match(self.body_limit):
+            raise ConfigError(f"Body limits look like 1m, not {self.body_limit!r}")
+        for origin in self.cors_origins:
+            if not ORIGIN.match(origin):
+                raise ConfigError(f"CORS origins look like https://app.example.com, not {origin!r}")
+
+    @classmethod
+    def from_env(cls, environ=os.environ, **overrides) -> GatewayConfig:
+        def get(name: str, default: str = "") -> str:
+            return environ.get(f"OASIS_GATEWAY_{name}", default).strip()
+
+        upstreams = {}
+        for route in ROUTES:
+            default = "127.0.0.1:8001" if route.service == "auth" else ""
+            address = environ.get(f"OASIS_{route.service.upper()}_UPSTREAM", default).strip()
+            if address:
+                upstreams[route.service] = address
+        runtime = Path(get("RUNTIME_DIR") or REPO_ROOT / "var" / "gateway")
+        values = {
+            "runtime_dir": runtime,
+            "site_root": Path(get("SITE_ROOT") or runtime / "site"),
+            "upstreams": upstreams,
+            "listen": get("LISTEN", "8080"),
+            "cors_origins": [
+                o.strip() for o in environ.get("OASIS_CORS_ORIGINS", "").split(",") if o.strip()
+            ],
+            "auth_cache_seconds": int(get("AUTH_CACHE_SECONDS", "3")),
+            "auth_rate": get("AUTH_RATE", "10r/s"),
+            "auth_burst": int(get("AUTH_BURST", "20")),
+            "api_rate": get("API_RATE", "50r/s"),
+            "api_burst": int(get("API_BURST", "100")),
+            "body_limit": get("BODY_LIMIT", "1m"),
+            "mime_types": get("MIME_TYPES", "/etc/nginx/mime.types"),
+            "access_log": get("ACCESS_LOG", "/dev/stdout oasis_json"),
+            "worker_processes": get("WORKERS", "auto"),
+            "forwarded_proto": get("FORWARDED_PROTO", "$scheme"),
+            "user": get("USER"),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+def render(config: GatewayConfig) -> str:
+    config.validate()
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(GATEWAY_DIR),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - this renders nginx config, not HTML
+    )
+    routes = [route for route in ROUTES if route.service in config.upstreams]
+    return env.get_template("nginx.conf.j2").render(routes=routes, **vars(config))
+
+
+def build_site(out: Path) -> None:
+    """The home page, and /docs/ with every service's committed OpenAPI document."""
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(GATEWAY_DIR / "site", out)
+    docs = out / "docs"
+    specs = []
+    for route in ROUTES:
+        spec = REPO_ROOT / "services" / route.service / "openapi.yaml"
+        if spec.exists():
+            shutil.copy(spec, docs / f"{route.service}.yaml")
+            specs.append(route.service)
+    (docs / "services.json").write_text("[" + ",".join(f'"{s}"' for s in specs) + "]\n")
+    redoc = _redoc_bundle()
+    if redoc is not None:
+        shutil.copy(redoc, docs / "redoc.standalone.js")
+
+
+def _redoc_bundle() -> Path | None:
+    try:
+        import drf_spectacular_sidecar
+    except ImportError:
+        return None
+    root = Path(drf_spectacular_sidecar.__file__).parent
+    bundle = root / "static" / "drf_spectacular_sidecar" / "redoc" / "bundles" / "redoc.standalone.js"
+    return bundle if bundle.exists() else None
+
+
+def prepare_runtime(config: GatewayConfig) -> None:
+    for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "verify_cache"):
+        (config.runtime_dir / sub).mkdir(parents=True, exist_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True, help="where to write nginx.conf")
+    parser.add_argument("--site", type=Path, help="build the static site here (default: the site root)")
+    parser.add_argument("--no-site", action="store_true", help="do not build the static site")
+    args = parser.parse_args(argv)
+    config = GatewayConfig.from_env()
+    if args.site:
+        config.site_root = args.site.resolve()
+    try:
+        text = render(config)
+    except ConfigError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
+    prepare_runtime(config)
+    if not args.no_site:
+        build_site(config.site_root)
+    args.config.parent.mkdir(parents=True, exist_ok=True)
+    args.config.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

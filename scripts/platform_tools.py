@@ -1,0 +1,64 @@
+"""What `make dev` and `make test` share: the services in this checkout, nginx, migrations."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SERVICES_DIR = REPO / "services"
+PORTS = {"auth": 8001, "projects": 8002, "payments": 8003, "builder": 8004}
+
+
+def django_services() -> list[str]:
+    """Services present in this checkout, in dependency order."""
+    return [name for name in PORTS if (SERVICES_DIR / name / "manage.py").exists()]
+
+
+def find_nginx() -> str | None:
+    return shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)), None
+    )
+
+
+def ensure_nginx() -> str:
+    """nginx's path; installs Debian's package when running as root on Debian, else says what to do."""
+    found = find_nginx()
+    if found:
+        return found
+    if os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get"):
+        print("nginx is missing; installing Debian's nginx package…", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"]
+        if subprocess.run(install, env=env).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
+            subprocess.run(install, env=env, check=True)
+        found = find_nginx()
+        if found:
+            return found
+    sys.exit(
+        "nginx is needed for the gateway and is not installed.\n"
+        "  Debian/Ubuntu: sudo apt-get install -y nginx\n"
+        "  Fedora:        sudo dnf install -y nginx\n"
+        "  macOS:         brew install nginx\n"
+        "Then run the command again."
+    )
+
+
+def manage(service: str, *args: str, env: dict | None = None) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=SERVICES_DIR / service,
+        env=env,
+        check=True,
+    )
+
+
+def migrate_all(env: dict | None = None) -> None:
+    for service in django_services():
+        print(f"  migrating {service}", flush=True)
+        manage(service, "migrate", "--no-input", "-v", "0", env=env)
+        manage(service, "createcachetable", env=env)

@@ -1,0 +1,56 @@
+"""`make test`: lint, every service's own suite with its own settings, then the end-to-end suite.
+
+With OASIS_TEST_DATABASE_URL (a PostgreSQL server URL) and OASIS_TEST_REDIS_URL set, as
+.ci/run sets them, every suite uses them; otherwise SQLite and the database cache.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from platform_tools import REPO, SERVICES_DIR, django_services, ensure_nginx
+
+BIN = REPO / ".venv" / "bin"
+
+
+def run(title: str, command: list[str], cwd=REPO) -> tuple[str, bool, float]:
+    print(f"\n=== {title} ===", flush=True)
+    started = time.monotonic()
+    ok = subprocess.run(command, cwd=cwd).returncode == 0
+    return title, ok, time.monotonic() - started
+
+
+def main(argv: list[str]) -> int:
+    extra = argv[1:]
+    ensure_nginx()
+    backend = "PostgreSQL + Redis" if os.environ.get("OASIS_TEST_DATABASE_URL") else "SQLite"
+    print(f"Testing against {backend}.", flush=True)
+    results = [
+        run("ruff check", [str(BIN / "ruff"), "check", "."]),
+        run("ruff format --check", [str(BIN / "ruff"), "format", "--check", "--quiet", "."]),
+        run("services/common", [str(BIN / "pytest"), "-q", *extra], cwd=SERVICES_DIR / "common"),
+    ]
+    for service in django_services():
+        results.append(
+            run(f"services/{service}", [str(BIN / "pytest"), "-q", *extra], cwd=SERVICES_DIR / service)
+        )
+    results.append(
+        run("tests/e2e (the system through the gateway)", [str(BIN / "pytest"), "-q", "tests/e2e", *extra])
+    )
+
+    print("\n=== summary ===")
+    for title, ok, seconds in results:
+        print(f"  {'ok  ' if ok else 'FAIL'}  {title}  ({seconds:.0f}s)")
+    failed = [title for title, ok, _ in results if not ok]
+    if failed:
+        print(f"\n{len(failed)} step(s) failed.", file=sys.stderr)
+        return 1
+    print("\nAll green.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,88 @@
+"""Per-address rate limits on the public endpoints that do not sign in (sign-in has its lockout)."""
+
+import pytest
+from django.conf import settings
+
+from accounts.models import User
+from tests.helpers import PASSWORD, error_of
+
+# (scope, path, a body that is cheap to refuse, a body that would succeed)
+THROTTLED = [
+    ("register", "/api/v1/auth/register/", {}, {"email": "late@example.com", "password": PASSWORD}),
+    ("password_reset", "/api/v1/auth/password/reset/", {}, {"email": "ada@example.com"}),
+    ("password_reset_confirm", "/api/v1/auth/password/reset/confirm/", {}, None),
+    ("token_refresh", "/api/v1/auth/token/refresh/", {"refresh": "garbage"}, None),
+]
+
+
+def allowed(scope: str) -> int:
+    count, _, _ = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope].partition("/")
+    return int(count)
+
+
+def use_up(api, scope, path, body, address) -> None:
+    for _ in range(allowed(scope)):
+        response = api.post(path, body, format="json", HTTP_X_FORWARDED_FOR=address)
+        assert response.status_code != 429, f"throttled before the configured {allowed(scope)} requests"
+
+
+@pytest.mark.parametrize(("scope", "path", "cheap", "_"), THROTTLED, ids=[row[0] for row in THROTTLED])
+def test_the_configured_rate_per_address_is_enforced_with_retry_after(api, user, scope, path, cheap, _):
+    use_up(api, scope, path, cheap, "198.51.100.4")
+
+    response = api.post(path, cheap, format="json", HTTP_X_FORWARDED_FOR="198.51.100.4")
+
+    error = error_of(response, 429, "too_many_requests")
+    retry_after = int(response["Retry-After"])
+    assert retry_after > 0
+    assert error["details"] == {"retry_after": retry_after}
+
+
+@pytest.mark.parametrize(("scope", "path", "cheap", "_"), THROTTLED, ids=[row[0] for row in THROTTLED])
+def test_another_address_is_not_throttled(api, user, scope, path, cheap, _):
+    use_up(api, scope, path, cheap, "198.51.100.4")
+
+    response = api.post(path, cheap, format="json", HTTP_X_FORWARDED_FOR="203.0.113.5")
+
+    assert response.status_code != 429
+
+
+def test_a_throttled_registration_creates_no_account(api, db):
+    use_up(api, "register", "/api/v1/auth/register/", {}, "198.51.100.4")
+
+    response = api.post(
+        "/api/v1/auth/register/",
+        {"email": "late@example.com", "password": PASSWORD},
+        format="json",
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+    )
+
+    error_of(response, 429, "too_many_requests")
+    assert not User.objects.filter(email="late@example.com").exists()
+
+
+def test_a_throttled_reset_request_sends_no_email(api, user, mailoutbox):
+    use_up(api, "password_reset", "/api/v1/auth/password/reset/", {}, "198.51.100.4")
+
+    response = api.post(
+        "/api/v1/auth/password/reset/",
+        {"email": "ada@example.com"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+    )
+
+    error_of(response, 429, "too_many_requests")
+    assert mailoutbox == []
+
+
+def test_the_throttle_keys_on_the_address_the_gateway_appended(api, db):
+    for index in range(allowed("register")):
+        api.post(
+            "/api/v1/auth/register/", {}, format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{index}, 198.51.100.4"
+        )
+
+    response = api.post(
+        "/api/v1/auth/register/", {}, format="json", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4"
+    )
+
+    error_of(response, 429, "too_many_requests")

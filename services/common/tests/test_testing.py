@@ -1,0 +1,92 @@
+"""oasis_common.testing: the helpers every service's test suite uses."""
+
+import os
+
+import jwt
+import pytest
+from django.core.cache import cache
+
+from oasis_common import testing
+from oasis_common.testing import clear_cache, mint, service_token_for, settings_for_tests, user_token
+
+
+@pytest.fixture
+def environ(monkeypatch):
+    for name in ("OASIS_TEST_DATABASE_URL", "OASIS_TEST_REDIS_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def set_(**values):
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_
+
+
+@pytest.mark.parametrize(
+    ("database_name", "expected"), [(None, "oasis_payments"), ("oasis_common_lib", "oasis_common_lib")]
+)
+def test_the_test_database_is_named_per_suite(environ, database_name, expected):
+    environ(OASIS_TEST_DATABASE_URL="postgres://postgres@db:5432/postgres")
+    database = settings_for_tests("payments", database_name=database_name)["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["NAME"]) == ("db", expected)
+
+
+def test_without_a_test_database_url_the_service_default_stays(environ):
+    assert "DATABASES" not in settings_for_tests("payments")
+
+
+def test_the_test_cache_is_redis_with_a_private_prefix_when_asked(environ):
+    environ(OASIS_TEST_REDIS_URL="redis://cache:6379/0")
+    first = settings_for_tests("auth")["CACHES"]["default"]
+    second = settings_for_tests("auth")["CACHES"]["default"]
+    assert first["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert first["KEY_PREFIX"] != second["KEY_PREFIX"]
+    assert first["KEY_PREFIX"].endswith(":auth")
+
+
+def test_the_test_cache_is_never_the_development_redis(environ):
+    environ(REDIS_URL="redis://developer-laptop:6379/0")
+    assert settings_for_tests("auth")["CACHES"]["default"]["BACKEND"] == (
+        "django.core.cache.backends.db.DatabaseCache"
+    )
+
+
+def test_minted_tokens_carry_the_claims_auth_would_issue(settings):
+    claims = jwt.decode(user_token("u-1"), options={"verify_signature": False})
+    assert claims["iss"] == settings.OASIS["JWT_ISSUER"]
+    assert claims["aud"] == settings.OASIS["JWT_AUDIENCE"]
+    assert claims["exp"] - claims["iat"] == 300
+    assert (claims["sub"], claims["token_type"]) == ("u-1", "access")
+    service = jwt.decode(service_token_for("builder", "payments"), options={"verify_signature": False})
+    assert (service["sub"], service["aud"], service["token_type"]) == (
+        "service:builder",
+        "payments",
+        "service",
+    )
+
+
+def test_a_minted_token_verifies_against_the_test_jwks():
+    (jwk,) = testing.jwks_for_tests()["keys"]
+    token = mint(sub="u-1")
+    assert jwt.get_unverified_header(token)["kid"] == jwk["kid"]
+    assert jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["RS256"], audience="oasis-api")["sub"] == "u-1"
+
+
+def test_clear_cache_empties_the_test_cache(db):
+    cache.set("lockout:ada", 3)
+    clear_cache()
+    assert cache.get("lockout:ada") is None
+
+
+@pytest.mark.skipif(not os.environ.get("OASIS_TEST_REDIS_URL"), reason="needs OASIS_TEST_REDIS_URL")
+def test_clear_cache_leaves_other_keys_on_a_shared_redis_alone(db):
+    redis = cache._cache.get_client(write=True)
+    redis.set("someone-elses:key", "keep")
+    try:
+        cache.set("lockout:ada", 3)
+        clear_cache()
+        assert cache.get("lockout:ada") is None
+        assert redis.get("someone-elses:key") == b"keep"
+    finally:
+        redis.delete("someone-elses:key")

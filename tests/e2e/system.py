@@ -1,0 +1,287 @@
+"""The whole system on free ports: gunicorn services, migrations, and nginx rendered from the real template.
+
+Services run in production mode with throwaway secrets and databases: temporary SQLite
+files, or fresh PostgreSQL databases when OASIS_TEST_DATABASE_URL is set (and Redis
+when OASIS_TEST_REDIS_URL is set).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO / "gateway"))
+sys.path.insert(0, str(REPO / "services" / "common"))
+
+from render import GatewayConfig, build_site, prepare_runtime, render  # noqa: E402
+
+from oasis_common.keys import generate_private_pem  # noqa: E402
+
+SERVICES = ("auth",)
+SERVICES_ALL = ("auth", "projects", "payments", "builder")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(path)), None
+    )
+
+
+class _Postgres:
+    """Creates and drops one database per service on the server in OASIS_TEST_DATABASE_URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.created: list[str] = []
+
+    def _admin(self):
+        import psycopg2
+
+        connection = psycopg2.connect(self.url)
+        connection.autocommit = True
+        return connection
+
+    def create(self, name: str) -> str:
+        connection = self._admin()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            connection.close()
+        self.created.append(name)
+        parts = urlsplit(self.url)
+        return urlunsplit(parts._replace(path=f"/{name}"))
+
+    def drop_all(self) -> None:
+        connection = self._admin()
+        try:
+            with connection.cursor() as cursor:
+                for name in self.created:
+                    cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            connection.close()
+
+
+@dataclass
+class System:
+    root: Path
+    services: tuple[str, ...] = SERVICES
+    gateway_overrides: dict = field(default_factory=dict)
+    env_overrides: dict = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    gateway_port: int = 0
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.run_id = secrets.token_hex(4)
+        self.key_file = self.root / "keys" / "jwt-signing.pem"
+        self.mail_dir = self.root / "mail"
+        self.logs = self.root / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self.client_secrets = {name: secrets.token_urlsafe(24) for name in SERVICES_ALL if name != "auth"}
+        database_url = os.environ.get("OASIS_TEST_DATABASE_URL", "").strip()
+        self.postgres = _Postgres(database_url) if database_url else None
+
+    # ---- configuration ----
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def service_env(self, service: str) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("OASIS_", "DJANGO_", "DATABASE_URL", "REDIS_URL"))
+        }
+        env.update(
+            {
+                "OASIS_ENVIRONMENT": "production",
+                "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+                "ALLOWED_HOSTS": f"127.0.0.1,localhost,{service}",
+                "OASIS_VAR_DIR": str(self.root / "var"),
+                "OASIS_JWT_SIGNING_KEY_FILE": str(self.key_file),
+                "OASIS_SERVICE_CLIENTS": ",".join(f"{k}={v}" for k, v in self.client_secrets.items()),
+                "OASIS_SERVICE_CLIENT_SECRET": self.client_secrets.get(service, ""),
+                "OASIS_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "OASIS_EMAIL_FILE_PATH": str(self.mail_dir),
+                "OASIS_THROTTLE_REGISTER": "100000/hour",
+                "OASIS_THROTTLE_PASSWORD_RESET": "100000/hour",
+                "OASIS_THROTTLE_PASSWORD_RESET_CONFIRM": "100000/hour",
+                "OASIS_WEB_WORKERS": "2",
+                "OASIS_LOG_LEVEL": "INFO",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        for peer in SERVICES_ALL:
+            if peer in self.ports:
+                env[f"OASIS_{peer.upper()}_URL"] = self.service_url(peer)
+        env["DATABASE_URL"] = self.database_urls[service]
+        redis_url = os.environ.get("OASIS_TEST_REDIS_URL", "").strip()
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+            env["OASIS_CACHE_KEY_PREFIX"] = f"e2e-{self.run_id}"
+        env.update(self.env_overrides.get(service, {}))
+        return env
+
+    # ---- lifecycle ----
+
+    def start(self) -> System:
+        nginx = nginx_binary()
+        if nginx is None:
+            raise RuntimeError("nginx is not installed: apt-get install -y nginx")
+        self.key_file.parent.mkdir(parents=True, exist_ok=True)
+        self.key_file.write_bytes(generate_private_pem())
+        self.ports = {service: free_port() for service in self.services}
+        self.gateway_port = free_port()
+        self.database_urls = {service: self._database(service) for service in self.services}
+        for service in self.services:
+            self._manage(service, "migrate", "--no-input", "-v", "0")
+            self._manage(service, "createcachetable")
+        for service in self.services:
+            self._spawn(
+                service,
+                [
+                    str(VENV_BIN / "gunicorn"),
+                    "-c",
+                    "python:oasis_common.gunicorn_conf",
+                    "--chdir",
+                    str(REPO / "services" / service),
+                    "--bind",
+                    f"127.0.0.1:{self.ports[service]}",
+                    "config.wsgi",
+                ],
+                env=self.service_env(service),
+            )
+        self._start_gateway(nginx)
+        self.wait_ready()
+        return self
+
+    def _database(self, service: str) -> str:
+        if self.postgres:
+            return self.postgres.create(f"oasis_e2e_{service}_{self.run_id}")
+        return f"sqlite:///{self.root / 'db' / f'{service}.sqlite3'}"
+
+    def _manage(self, service: str, *args: str) -> None:
+        (self.root / "db").mkdir(exist_ok=True)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO / "services" / service,
+            env=self.service_env(service),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{service} manage.py {' '.join(args)} failed:\n{result.stderr}")
+
+    def _spawn(self, name: str, command: list[str], *, env: dict | None = None) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def gateway_config(self, **overrides) -> GatewayConfig:
+        runtime = self.root / "gateway"
+        values = {
+            "runtime_dir": runtime,
+            "site_root": runtime / "site",
+            "upstreams": {service: f"127.0.0.1:{port}" for service, port in self.ports.items()},
+            "listen": f"127.0.0.1:{self.gateway_port}",
+            "cors_origins": ["http://app.example.test"],
+            "auth_rate": "50r/s",
+            "auth_burst": 100,
+            "api_rate": "200r/s",
+            "api_burst": 400,
+            "access_log": f"{runtime}/access.log oasis_json",
+            "worker_processes": "2",
+            "user": "root" if os.geteuid() == 0 else "",
+        }
+        values.update(self.gateway_overrides)
+        values.update(overrides)
+        return GatewayConfig(**values)
+
+    def _start_gateway(self, nginx: str, name: str = "gateway", config: GatewayConfig | None = None) -> Path:
+        config = config or self.gateway_config()
+        prepare_runtime(config)
+        build_site(config.site_root)
+        conf = config.runtime_dir / "nginx.conf"
+        conf.write_text(render(config))
+        self._spawn(name, [nginx, "-p", str(config.runtime_dir), "-c", str(conf)])
+        return conf
+
+    def start_extra_gateway(self, name: str, **overrides) -> str:
+        """Another gateway over the same services, e.g. with a dead upstream."""
+        port = free_port()
+        config = self.gateway_config(
+            runtime_dir=self.root / name,
+            site_root=self.root / name / "site",
+            listen=f"127.0.0.1:{port}",
+            access_log=f"{self.root / name}/access.log oasis_json",
+            **overrides,
+        )
+        self._start_gateway(nginx_binary(), name, config)
+        url = f"http://127.0.0.1:{port}"
+        self._wait(f"{url}/healthz", name)
+        return url
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        for service in self.services:
+            self._wait(f"{self.service_url(service)}/readyz", service, timeout)
+        self._wait(f"{self.url}/healthz", "gateway", timeout)
+
+    def _wait(self, url: str, name: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            process = self.processes.get(name)
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{self.log(name)}")
+            try:
+                if requests.get(url, timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{name} did not become ready at {url}:\n{self.log(name)}")
+
+    def log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        if self.postgres:
+            self.postgres.drop_all()
