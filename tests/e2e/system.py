@@ -30,8 +30,13 @@ from render import GatewayConfig, build_site, prepare_runtime, render  # noqa: E
 
 from oasis_common.keys import generate_private_pem  # noqa: E402
 
-SERVICES = ("auth",)
-SERVICES_ALL = ("auth", "projects", "payments", "builder")
+sys.path.insert(0, str(REPO / "scripts"))
+
+from platform_tools import PORTS, django_services  # noqa: E402
+
+# Every Django service present in this checkout, in dependency order.
+SERVICES = tuple(django_services())
+SERVICES_ALL = tuple(PORTS)
 
 
 def free_port() -> int:
