@@ -34,8 +34,13 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from platform_tools import PORTS, django_services  # noqa: E402
 
-# Every Django service present in this checkout, in dependency order.
-SERVICES = tuple(django_services())
+# Every Django service present in this checkout, in dependency order; OASIS_E2E_SERVICES
+# (comma-separated) narrows it, e.g. to work on one service without starting the others.
+SERVICES = tuple(
+    name
+    for name in django_services()
+    if name in (os.environ.get("OASIS_E2E_SERVICES") or ",".join(django_services())).split(",")
+)
 SERVICES_ALL = tuple(PORTS)
 
 
