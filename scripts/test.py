@@ -31,11 +31,13 @@ def main(argv: list[str]) -> int:
     results = [
         run("ruff check", [str(BIN / "ruff"), "check", "."]),
         run("ruff format --check", [str(BIN / "ruff"), "format", "--check", "--quiet", "."]),
-        run("services/common", [str(BIN / "pytest"), "-q", *extra], cwd=SERVICES_DIR / "common"),
     ]
-    for service in django_services():
+    # The platform library first, then every service, each with its own settings.
+    suites = ["common", *django_services()]
+    suites += sorted(p.parent.name for p in SERVICES_DIR.glob("*/pytest.ini") if p.parent.name not in suites)
+    for suite in suites:
         results.append(
-            run(f"services/{service}", [str(BIN / "pytest"), "-q", *extra], cwd=SERVICES_DIR / service)
+            run(f"services/{suite}", [str(BIN / "pytest"), "-q", *extra], cwd=SERVICES_DIR / suite)
         )
     results.append(
         run("tests/e2e (the system through the gateway)", [str(BIN / "pytest"), "-q", "tests/e2e", *extra])
