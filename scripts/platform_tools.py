@@ -11,6 +11,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SERVICES_DIR = REPO / "services"
 PORTS = {"auth": 8001, "projects": 8002, "payments": 8003, "builder": 8004}
+# How each service's web process is served by gunicorn (the builder streams events: ASGI).
+WEB_APPLICATION = {"builder": ["-k", "uvicorn_worker.UvicornWorker", "config.asgi"]}
+# Management commands that run after a service's migrations, before it starts.
+AFTER_MIGRATE = {"builder": [("sync_models",)]}
 
 
 def django_services() -> list[str]:
@@ -62,3 +66,5 @@ def migrate_all(env: dict | None = None) -> None:
         print(f"  migrating {service}", flush=True)
         manage(service, "migrate", "--no-input", "-v", "0", env=env)
         manage(service, "createcachetable", env=env)
+        for command in AFTER_MIGRATE.get(service, ()):
+            manage(service, *command, env=env)

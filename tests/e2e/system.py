@@ -32,7 +32,7 @@ from oasis_common.keys import generate_private_pem  # noqa: E402
 
 sys.path.insert(0, str(REPO / "scripts"))
 
-from platform_tools import PORTS, django_services  # noqa: E402
+from platform_tools import AFTER_MIGRATE, PORTS, WEB_APPLICATION, django_services  # noqa: E402
 
 # Every Django service present in this checkout, in dependency order; OASIS_E2E_SERVICES
 # (comma-separated) narrows it, e.g. to work on one service without starting the others.
@@ -151,6 +151,8 @@ class System:
             if peer in self.ports:
                 env[f"OASIS_{peer.upper()}_URL"] = self.service_url(peer)
         env["DATABASE_URL"] = self.database_urls[service]
+        if service == "builder" and getattr(self, "demo_url", ""):
+            env["OASIS_DEMO_MODEL_URL"] = f"{self.demo_url}/v1"
         redis_url = os.environ.get("OASIS_TEST_REDIS_URL", "").strip()
         if redis_url:
             env["REDIS_URL"] = redis_url
@@ -169,9 +171,13 @@ class System:
         self.ports = {service: free_port() for service in self.services}
         self.gateway_port = free_port()
         self.database_urls = {service: self._database(service) for service in self.services}
+        if "builder" in self.services:
+            self._start_demo_model()
         for service in self.services:
             self._manage(service, "migrate", "--no-input", "-v", "0")
             self._manage(service, "createcachetable")
+            for command in AFTER_MIGRATE.get(service, ()):
+                self._manage(service, *command)
         for service in self.services:
             self._spawn(
                 service,
@@ -183,13 +189,51 @@ class System:
                     str(REPO / "services" / service),
                     "--bind",
                     f"127.0.0.1:{self.ports[service]}",
-                    "config.wsgi",
+                    *WEB_APPLICATION.get(service, ["config.wsgi"]),
                 ],
                 env=self.service_env(service),
             )
+        if "builder" in self.services:
+            self.start_builder_worker()
         self._start_gateway(nginx)
         self.wait_ready()
         return self
+
+    def _start_demo_model(self) -> None:
+        self.demo_port = free_port()
+        self.demo_url = f"http://127.0.0.1:{self.demo_port}"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO / "services" / "demo_model"),
+            "OASIS_DEMO_HOST": "127.0.0.1",
+            "OASIS_DEMO_PORT": str(self.demo_port),
+            **self.env_overrides.get("demo-model", {}),
+        }
+        self._spawn("demo-model", [sys.executable, "-m", "oasis_demo_model"], env=env)
+        self._wait(f"{self.demo_url}/healthz", "demo-model")
+
+    def start_builder_worker(self, name: str = "builder-worker") -> subprocess.Popen:
+        self._spawn(
+            name,
+            [sys.executable, "manage.py", "generation_worker", "--threads", "4", "--grace", "5"],
+            env=self.service_env("builder"),
+            cwd=REPO / "services" / "builder",
+        )
+        return self.processes[name]
+
+    def manage(self, service: str, *args: str, env: dict | None = None) -> str:
+        """Run a management command of a running service, e.g. a sweeper; returns its output."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO / "services" / service,
+            env={**self.service_env(service), **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{service} manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
 
     def _database(self, service: str) -> str:
         if self.postgres:
@@ -209,10 +253,10 @@ class System:
         if result.returncode != 0:
             raise RuntimeError(f"{service} manage.py {' '.join(args)} failed:\n{result.stderr}")
 
-    def _spawn(self, name: str, command: list[str], *, env: dict | None = None) -> None:
+    def _spawn(self, name: str, command: list[str], *, env: dict | None = None, cwd=None) -> None:
         log = (self.logs / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def gateway_config(self, **overrides) -> GatewayConfig:

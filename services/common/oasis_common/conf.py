@@ -24,6 +24,10 @@ DEFAULTS = {
     "HTTP_RETRY_BACKOFF": 0.2,
     "READY_PEERS": [],
     "IDEMPOTENCY_RETENTION_HOURS": 48,
+    # File path rules shared by projects (which stores files) and the builder (whose models name them).
+    "MAX_PATH_BYTES": 512,
+    "MAX_PATH_DEPTH": 32,
+    "MAX_SEGMENT_BYTES": 255,
 }
 
 

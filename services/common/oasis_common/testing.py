@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from functools import cache
@@ -13,11 +14,19 @@ from django.conf import settings
 from oasis_common import env
 from oasis_common.keys import generate_private_pem, load_public_key, public_jwk
 
+_key_lock = threading.Lock()
+
 
 @cache
-def _test_key() -> tuple[bytes, dict]:
+def _make_test_key() -> tuple[bytes, dict]:
     pem = generate_private_pem()
     return pem, public_jwk(load_public_key(pem))
+
+
+def _test_key() -> tuple[bytes, dict]:
+    # Threads minting their first tokens at once must agree on one key.
+    with _key_lock:
+        return _make_test_key()
 
 
 @cache

@@ -1,0 +1,191 @@
+"""Accepting, estimating, cancelling and reading generations.
+
+A generation is accepted only when the project is the caller's, the model exists,
+its credit ceiling is held at payments, no other build of the project is active and
+the caller is under their limit of running generations — the last two enforced by
+the database, so concurrent requests cannot both pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import status
+
+from catalog import catalog
+from catalog.models import LanguageModel
+from generations import context, events, peers
+from generations.models import ACTIVE, Generation, Message, Role, Status, UserSlot
+from generations.settlement import generation_settle
+from oasis_common.errors import Conflict, NotFound, PeerUnavailable, ServiceError
+
+logger = logging.getLogger("oasis.generations")
+
+# A run's context grows with each turn; the ceiling assumes about this many full turns.
+CEILING_TURNS = 8
+SYSTEM_PROMPT_TOKENS = 400
+
+
+class TooManyGenerations(ServiceError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "too_many_generations"
+    message = "You have too many generations running. Wait for one to finish."
+
+
+class BuildInProgress(Conflict):
+    code = "build_in_progress"
+    message = "Another build of this project is running. Wait for it or cancel it."
+
+
+class CeilingTooLow(ServiceError):
+    code = "max_credits_too_low"
+    message = "max_credits is too low for even one step with this model."
+
+
+@dataclass(frozen=True)
+class Estimate:
+    model: LanguageModel
+    input_tokens: int
+    ceiling: int
+
+
+def generation_estimate(
+    *, model: LanguageModel, prompt: str, project: dict, history_tokens: int, max_credits: int | None
+) -> Estimate:
+    """The first request's input tokens and the credits to hold: the most the run may cost."""
+    oasis = settings.OASIS
+    project_tokens = min(oasis["CONTEXT_BUDGET_TOKENS"], -(-int(project.get("size", 0)) // 4))
+    input_tokens = SYSTEM_PROMPT_TOKENS + project_tokens + history_tokens + catalog.tokens_for_text(prompt)
+    output_tokens = min(oasis["MAX_OUTPUT_TOKENS"], model.max_output_tokens * CEILING_TURNS)
+    ceiling = catalog.cost_credits(
+        model=model, input_tokens=input_tokens * CEILING_TURNS, output_tokens=output_tokens
+    )
+    if max_credits is not None:
+        smallest = catalog.cost_credits(model=model, input_tokens=input_tokens, output_tokens=256)
+        if max_credits < smallest:
+            raise CeilingTooLow(details={"max_credits": [f"At least {smallest} credits are needed."]})
+        ceiling = min(ceiling, max_credits)
+    return Estimate(model=model, input_tokens=input_tokens, ceiling=max(1, ceiling))
+
+
+def history_of(*, user_id, project_id) -> list[tuple[str, str]]:
+    rows = Message.objects.filter(user_id=user_id, project_id=project_id).order_by("created_at")
+    return list(rows.values_list("role", "content"))
+
+
+def estimate_for(
+    *, user_id, project_id, prompt: str, model_slug: str | None, max_credits: int | None
+) -> Estimate:
+    model = catalog.model_get(slug=model_slug)
+    project = peers.project_get(project_id=project_id, owner_id=user_id)
+    history = context.compact_history(
+        history_of(user_id=user_id, project_id=project_id),
+        budget_tokens=settings.OASIS["HISTORY_BUDGET_TOKENS"],
+    )
+    history_tokens = context.messages_tokens(history)
+    return generation_estimate(
+        model=model, prompt=prompt, project=project, history_tokens=history_tokens, max_credits=max_credits
+    )
+
+
+def generation_create(
+    *, user_id, project_id, prompt: str, model_slug: str | None, mode: str, max_credits: int | None
+) -> Generation:
+    estimate = estimate_for(
+        user_id=user_id, project_id=project_id, prompt=prompt, model_slug=model_slug, max_credits=max_credits
+    )
+    project = peers.project_get(project_id=project_id, owner_id=user_id)
+    generation = _generation_insert(
+        user_id=user_id,
+        project_id=project_id,
+        prompt=prompt,
+        mode=mode,
+        estimate=estimate,
+        project=project,
+        max_credits=max_credits,
+    )
+    try:
+        hold = peers.hold_create(user_id=user_id, amount=estimate.ceiling, generation_id=generation.id)
+    except (peers.InsufficientCredits, PeerUnavailable):
+        # Nothing ran and nothing is held: the generation never existed.
+        generation.delete()
+        raise
+    with transaction.atomic():
+        Generation.objects.filter(pk=generation.pk).update(hold_id=hold.id)
+        generation.hold_id = hold.id
+        Message.objects.create(
+            project_id=project_id, user_id=user_id, generation=generation, role=Role.USER, content=prompt
+        )
+        events.event_append(generation_id=generation.id, type="status", data={"status": Status.QUEUED})
+        from generations.tasks import run_generation
+
+        transaction.on_commit(lambda: run_generation.enqueue(str(generation.id)))
+    return generation
+
+
+def _generation_insert(
+    *, user_id, project_id, prompt, mode, estimate: Estimate, project: dict, max_credits: int | None
+) -> Generation:
+    limit = settings.OASIS["MAX_RUNNING_PER_USER"]
+    with transaction.atomic():
+        UserSlot.objects.get_or_create(user_id=user_id)
+        UserSlot.objects.select_for_update().get(user_id=user_id)
+        if Generation.objects.filter(user_id=user_id, status__in=ACTIVE).count() >= limit:
+            raise TooManyGenerations(details={"limit": limit})
+        try:
+            with transaction.atomic():
+                return Generation.objects.create(
+                    user_id=user_id,
+                    project_id=project_id,
+                    model=estimate.model,
+                    mode=mode,
+                    prompt=prompt,
+                    ceiling=estimate.ceiling,
+                    max_credits=max_credits,
+                    base_revision=project.get("current_revision"),
+                )
+        except IntegrityError as exc:
+            raise BuildInProgress() from exc
+
+
+def generation_get(*, user_id, generation_id) -> Generation:
+    generation = Generation.objects.select_related("model").filter(pk=generation_id, user_id=user_id).first()
+    if generation is None:
+        raise NotFound("No such generation.")
+    return generation
+
+
+def generations_for_project(*, user_id, project_id):
+    peers.project_get(project_id=project_id, owner_id=user_id)
+    return Generation.objects.select_related("model").filter(user_id=user_id, project_id=project_id)
+
+
+def messages_for_project(*, user_id, project_id):
+    peers.project_get(project_id=project_id, owner_id=user_id)
+    return Message.objects.filter(user_id=user_id, project_id=project_id).order_by("created_at")
+
+
+def generation_cancel(*, user_id, generation_id) -> Generation:
+    """A queued run ends at once; a running one stops at its next step and pays only for what it used."""
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().filter(pk=generation_id, user_id=user_id).first()
+        if generation is None:
+            raise NotFound("No such generation.")
+        if generation.is_terminal:
+            return generation
+        if generation.status == Status.RUNNING:
+            generation.cancel_requested = True
+            generation.save(update_fields=["cancel_requested"])
+            return generation
+        generation.status = Status.CANCELLED
+        generation.cancel_requested = True
+        generation.finished_at = timezone.now()
+        generation.error_code = "cancelled"
+        generation.save(update_fields=["status", "cancel_requested", "finished_at", "error_code"])
+        events.event_append(generation_id=generation.id, type="cancelled", data={"cost": 0})
+    generation_settle(generation=generation)
+    return generation

@@ -1,0 +1,109 @@
+"""Run queued generations, several at a time per process, off django-tasks' database queue.
+
+One thread claims tasks (row-locked, skip-locked, so any number of worker processes
+can share the queue) and hands them to a pool: a run mostly waits on the model, so
+threads let one process carry many runs. On SIGTERM it stops claiming and gives the
+runs in flight a grace period; any it must abandon are ended by the sweeper.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connection
+from django.db.utils import OperationalError
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from oasis_common import env
+
+logger = logging.getLogger("oasis.worker")
+
+
+class Command(BaseCommand):
+    help = "Run generations from the queue with a pool of threads."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--threads", type=int, default=env.get_int("OASIS_WORKER_THREADS", 8))
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=env.get_float("OASIS_WORKER_POLL_SECONDS", 0.1),
+            help="Seconds between looks at an empty queue: the longest a new run waits to start.",
+        )
+        parser.add_argument("--grace", type=float, default=env.get_float("OASIS_WORKER_GRACE_SECONDS", 30))
+        parser.add_argument("--queue", default="generations")
+        parser.add_argument("--backend", default="default")
+        parser.add_argument("--batch", action="store_true", help="Run what is queued, then exit.")
+
+    def handle(
+        self, *args, threads: int, interval: float, grace: float, queue: str, backend: str, batch: bool, **o
+    ):
+        worker_id = f"{socket.gethostname()}-{os.getpid()}"[:64]
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        runner = Worker(
+            queue_names=[queue],
+            interval=interval,
+            batch=batch,
+            backend_name=backend,
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=worker_id,
+            excluded_queue_names=[],
+        )
+        slots = threading.Semaphore(threads)
+        futures = set()
+        logger.info("Generation worker %s started with %d threads", worker_id, threads)
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="generation") as pool:
+            while not stop.is_set():
+                if not slots.acquire(timeout=interval):
+                    continue
+                task_result = self._claim(queue=queue, backend=backend, worker_id=worker_id)
+                if task_result is None:
+                    slots.release()
+                    if batch and not futures:
+                        break
+                    futures = {f for f in futures if not f.done()}
+                    stop.wait(interval)
+                    continue
+                futures.add(pool.submit(self._run, runner, task_result, slots))
+            futures = {f for f in futures if not f.done()}
+            if futures:
+                logger.warning("Stopping: waiting up to %ss for %d runs", grace, len(futures))
+                _, unfinished = wait(futures, timeout=grace if stop.is_set() else None)
+                if unfinished:
+                    # The sweeper ends what we abandon (failed, holds released).
+                    logger.warning("Abandoning %d runs", len(unfinished))
+                    os._exit(1)
+
+    def _claim(self, *, queue: str, backend: str, worker_id: str) -> DBTaskResult | None:
+        close_old_connections()
+        tasks = DBTaskResult.objects.ready().filter(backend_name=backend, queue_name=queue)
+        try:
+            with exclusive_transaction(tasks.db):
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(worker_id)
+                return task_result
+        except OperationalError as exc:
+            if is_locked_database_exception(exc):
+                return None
+            raise
+
+    def _run(self, runner: Worker, task_result: DBTaskResult, slots: threading.Semaphore) -> None:
+        try:
+            runner.run_task(task_result)
+        except Exception:
+            logger.exception("Task %s crashed the worker thread", task_result.id)
+        finally:
+            connection.close()
+            slots.release()

@@ -1,0 +1,32 @@
+"""End generations whose worker died, and retry settlements that payments could not take."""
+
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from generations.sweeper import sweep
+
+
+class Command(BaseCommand):
+    help = "Fail stale runs (releasing their holds) and settle unsettled ones; --every N repeats."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--every", type=float, default=0, help="Repeat every N seconds until stopped.")
+
+    def handle(self, *args, every: float, **options):
+        stop = threading.Event()
+        if every:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+        while True:
+            close_old_connections()
+            counts = sweep()
+            if any(counts.values()) or not every:
+                self.stdout.write(
+                    f"stale runs failed: {counts['stale']}, unstarted runs failed: {counts['unstarted']}, "
+                    f"settlements retried: {counts['settled']}"
+                )
+            if not every or stop.wait(every):
+                return

@@ -1,0 +1,138 @@
+"""Generations (agent runs), their stored events, and each project's conversation."""
+
+import uuid
+
+from django.db import models
+
+from catalog.models import LanguageModel
+
+
+class Mode(models.TextChoices):
+    BUILD = "build", "Build: edit the project's files"
+    CHAT = "chat", "Chat: answer only"
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    CONFLICT = "conflict"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+
+
+ACTIVE = (Status.QUEUED, Status.RUNNING)
+TERMINAL = (Status.DONE, Status.FAILED, Status.CANCELLED, Status.CONFLICT, Status.BUDGET_EXHAUSTED)
+
+
+class Generation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.UUIDField(db_index=True)
+    project_id = models.UUIDField(db_index=True)
+    model = models.ForeignKey(LanguageModel, on_delete=models.PROTECT, related_name="generations")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.BUILD)
+    prompt = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+
+    # Money: the ceiling is held at payments before the run starts; `cost` is what was captured.
+    max_credits = models.PositiveIntegerField(null=True, blank=True)
+    ceiling = models.PositiveIntegerField(default=0)
+    hold_id = models.CharField(max_length=64, blank=True)
+    settled = models.BooleanField(default=False)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost = models.PositiveIntegerField(default=0)
+
+    # The project revision the run started from, and the one it produced.
+    base_revision = models.PositiveIntegerField(null=True, blank=True)
+    revision = models.PositiveIntegerField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    error_code = models.CharField(max_length=50, blank=True)
+    error_message = models.TextField(blank=True)
+
+    cancel_requested = models.BooleanField(default=False)
+    event_seq = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user_id", "project_id", "-created_at"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
+        constraints = [
+            # At most one build per project is queued or running; the database decides races.
+            models.UniqueConstraint(
+                fields=["project_id"],
+                condition=models.Q(mode="build", status__in=["queued", "running"]),
+                name="generations_one_active_build_per_project",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cost__lte=models.F("ceiling")), name="generations_cost_within_ceiling"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+class Event(models.Model):
+    """One step of a run, numbered so a client can resume with Last-Event-ID."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=30)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["generation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "seq"], name="events_unique_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.generation_id}#{self.seq} {self.type}"
+
+
+class Role(models.TextChoices):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class Message(models.Model):
+    """The conversation about a project: each prompt and each run's answer."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project_id = models.UUIDField()
+    user_id = models.UUIDField()
+    generation = models.ForeignKey(
+        Generation, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    content = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["user_id", "project_id", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+
+class UserSlot(models.Model):
+    """A row to lock per user, so the per-user limit on running generations holds under races."""
+
+    user_id = models.UUIDField(primary_key=True)
+
+    def __str__(self) -> str:
+        return str(self.user_id)

@@ -1,0 +1,165 @@
+"""Generation endpoints: start, estimate, read, cancel, list, the conversation, and the live events."""
+
+import uuid
+
+from asgiref.sync import sync_to_async
+from django.http import JsonResponse, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from generations import generations
+from generations.models import Generation
+from generations.serializers import (
+    EstimateRequestSerializer,
+    EstimateSerializer,
+    GenerationCreateSerializer,
+    GenerationSerializer,
+    MessageSerializer,
+)
+from generations.streams import event_stream
+from oasis_common.authentication import UserJWTAuthentication
+from oasis_common.errors import envelope
+from oasis_common.pagination import Pagination
+from oasis_common.schema import error_responses
+
+
+class ProjectGenerationsView(APIView):
+    @extend_schema(
+        request=GenerationCreateSerializer,
+        responses={202: GenerationSerializer, **error_responses(400, 401, 402, 404, 409, 429, 503)},
+        summary="Start a generation: build (edit files) or chat (answer only)",
+    )
+    def post(self, request, project_id):
+        serializer = GenerationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        generation = generations.generation_create(
+            user_id=request.user.id,
+            project_id=project_id,
+            prompt=data["prompt"],
+            model_slug=data.get("model"),
+            mode=data["mode"],
+            max_credits=data.get("max_credits"),
+        )
+        body = GenerationSerializer(generation).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["events_url"]})
+
+    @extend_schema(
+        responses={200: GenerationSerializer(many=True), **error_responses(401, 404, 503)},
+        summary="The project's generations, newest first",
+    )
+    def get(self, request, project_id):
+        queryset = generations.generations_for_project(user_id=request.user.id, project_id=project_id)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(GenerationSerializer(page, many=True).data)
+
+
+class ProjectMessagesView(APIView):
+    @extend_schema(
+        responses={200: MessageSerializer(many=True), **error_responses(401, 404, 503)},
+        summary="The project's conversation, oldest first",
+    )
+    def get(self, request, project_id):
+        queryset = generations.messages_for_project(user_id=request.user.id, project_id=project_id)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
+
+
+class GenerationView(APIView):
+    @extend_schema(
+        responses={200: GenerationSerializer, **error_responses(401, 404)}, summary="One generation"
+    )
+    def get(self, request, generation_id):
+        generation = generations.generation_get(user_id=request.user.id, generation_id=generation_id)
+        return Response(GenerationSerializer(generation).data)
+
+
+class GenerationCancelView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: GenerationSerializer, **error_responses(401, 404)},
+        summary="Cancel: a running generation stops at its next step and pays only for what it used",
+    )
+    def post(self, request, generation_id):
+        generation = generations.generation_cancel(user_id=request.user.id, generation_id=generation_id)
+        return Response(GenerationSerializer(generation).data)
+
+
+class EstimateView(APIView):
+    @extend_schema(
+        request=EstimateRequestSerializer,
+        responses={200: EstimateSerializer, **error_responses(400, 401, 404, 503)},
+        summary="Estimate a generation's ceiling before running it",
+    )
+    def post(self, request):
+        serializer = EstimateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        estimate = generations.estimate_for(
+            user_id=request.user.id,
+            project_id=data["project_id"],
+            prompt=data["prompt"],
+            model_slug=data.get("model"),
+            max_credits=data.get("max_credits"),
+        )
+        return Response(
+            {"model": estimate.model.slug, "input_tokens": estimate.input_tokens, "ceiling": estimate.ceiling}
+        )
+
+
+def _error(exc: APIException) -> JsonResponse:
+    code = getattr(exc, "code", None) or exc.default_code
+    response = JsonResponse(envelope(str(code), str(exc.detail)), status=exc.status_code)
+    if exc.status_code == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="oasis"'
+    return response
+
+
+def _last_event_id(request) -> int:
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        return 0
+
+
+@extend_schema(
+    methods=["GET"],
+    parameters=[
+        OpenApiParameter("Last-Event-ID", str, OpenApiParameter.HEADER, required=False),
+        OpenApiParameter("last_event_id", int, OpenApiParameter.QUERY, required=False),
+    ],
+    responses={200: OpenApiResponse(description="text/event-stream"), **error_responses(401, 404)},
+    summary="The generation's events as Server-Sent Events; resumes after Last-Event-ID",
+)
+async def generation_events(request, generation_id: uuid.UUID):
+    if request.method != "GET":
+        return JsonResponse(envelope("method_not_allowed", "Only GET is allowed here."), status=405)
+    try:
+        result = await sync_to_async(UserJWTAuthentication().authenticate, thread_sensitive=False)(request)
+    except APIException as exc:
+        return _error(exc)
+    if result is None:
+        return _error(_NotAuthenticated())
+    principal, _ = result
+    exists = await Generation.objects.filter(pk=generation_id, user_id=principal.id).aexists()
+    if not exists:
+        return JsonResponse(envelope("not_found", "No such generation."), status=404)
+    response = StreamingHttpResponse(
+        event_stream(generation_id=str(generation_id), after=_last_event_id(request)),
+        content_type="text/event-stream",
+    )
+    response["Cache-Control"] = "no-cache, no-transform"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+class _NotAuthenticated(APIException):
+    status_code = 401
+    default_code = "not_authenticated"
+    default_detail = "Authentication credentials are needed."

@@ -1,0 +1,234 @@
+"""Runs against the real demo model through the real openai SDK; peers faked over HTTP."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from generations import runner
+from generations.models import Event, Generation, Message, Status
+from oasis_common.testing import user_token
+from tests.conftest import client_for
+
+
+def start(user_id, project_id, *, prompt="a bakery in Lisbon with a menu and opening hours", **extra):
+    response = client_for(user_id).post(
+        f"/api/v1/builder/projects/{project_id}/generations/", {"prompt": prompt, **extra}, format="json"
+    )
+    assert response.status_code == 202, response.content
+    return response.json()
+
+
+def run(generation_id) -> Generation:
+    runner.generation_run(generation_id=generation_id)
+    return Generation.objects.get(pk=generation_id)
+
+
+def event_types(generation_id) -> list[str]:
+    return list(
+        Event.objects.filter(generation_id=generation_id).order_by("seq").values_list("type", flat=True)
+    )
+
+
+def test_a_build_from_an_empty_project_lands_as_one_revision_with_valid_html(demo, fakes, user_id):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+
+    generation = run(start(user_id, project_id)["id"])
+
+    assert generation.status == Status.DONE, generation.error_message
+    assert len(projects.applied) == 1
+    files = projects.projects[project_id].files
+    assert {"index.html", "style.css", "script.js"} <= set(files)
+    html = files["index.html"]
+    assert html.lstrip().lower().startswith("<!doctype html>")
+    assert '<html lang="' in html
+    assert html.rstrip().endswith("</html>")
+    assert generation.revision == projects.projects[project_id].revision == 1
+    assert projects.applied[0]["generation_id"] == str(generation.id)
+    types = event_types(generation.id)
+    assert types[0] == "status"
+    assert types[-1] == "done"
+    assert "file_changed" in types
+    assert payments.hold_for(generation.id)["status"] == "captured"
+
+
+def test_a_follow_up_prompt_edits_with_edit_file(demo, fakes, user_id):
+    projects, _ = fakes
+    project_id = projects.add(user_id)
+    run(start(user_id, project_id)["id"])
+
+    generation = run(start(user_id, project_id, prompt="make the background dark")["id"])
+
+    assert generation.status == Status.DONE, generation.error_message
+    calls = Event.objects.filter(generation=generation, type="tool_call").values_list("data", flat=True)
+    assert "edit_file" in [call["name"] for call in calls]
+    assert "write_file" not in [call["name"] for call in calls]
+    assert len(projects.applied) == 2
+    assert projects.applied[1]["base_revision"] == 1
+    assert [w["path"] for w in projects.applied[1]["writes"]] == ["style.css"]
+
+
+def test_a_chat_prompt_changes_nothing(demo, fakes, user_id):
+    projects, payments = fakes
+    project_id = projects.add(user_id, {"index.html": "<!doctype html><html lang='en'><h1>Hi</h1></html>"})
+
+    generation = run(start(user_id, project_id, prompt="what colours does my site use?", mode="chat")["id"])
+
+    assert generation.status == Status.DONE
+    assert projects.applied == []
+    assert generation.revision is None
+    assert generation.summary
+    assert payments.hold_for(generation.id)["captured_amount"] == generation.cost > 0
+
+
+def test_the_conversation_is_kept_in_order(demo, fakes, user_id):
+    projects, _ = fakes
+    project_id = projects.add(user_id)
+    first = run(start(user_id, project_id)["id"])
+    second = run(start(user_id, project_id, prompt="change the title to Pastelaria")["id"])
+
+    response = client_for(user_id).get(f"/api/v1/builder/projects/{project_id}/messages/")
+
+    assert response.status_code == 200
+    assert [(m["role"], m["generation_id"]) for m in response.json()["results"]] == [
+        ("user", str(first.id)),
+        ("assistant", str(first.id)),
+        ("user", str(second.id)),
+        ("assistant", str(second.id)),
+    ]
+
+
+def test_captured_credits_are_the_usage_times_the_price_rounded_up(demo, fakes, user_id):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+
+    generation = run(start(user_id, project_id)["id"])
+
+    usage = Event.objects.filter(generation=generation, type="usage").order_by("-seq").first().data
+    micro = usage["input_tokens"] * 1000 + usage["output_tokens"] * 4000
+    expected = -(-micro // 1_000_000)
+    assert generation.input_tokens == usage["input_tokens"] > 0
+    assert generation.output_tokens == usage["output_tokens"] > 0
+    assert generation.cost == expected
+    assert payments.hold_for(generation.id)["captured_amount"] == expected
+
+
+@pytest.mark.parametrize(
+    ("faults", "status"),
+    [
+        (["429"], Status.DONE),  # the SDK retries a rate limit and succeeds
+        (["500", "500", "500", "500", "500", "500"], Status.FAILED),
+        (["broken_stream"], Status.DONE),  # a cut stream is retried from the start of the turn
+        (["broken_stream", "broken_stream", "broken_stream", "broken_stream"], Status.FAILED),
+    ],
+)
+def test_upstream_failures_end_in_success_or_failed_with_the_hold_released(
+    demo, fakes, user_id, faults, status
+):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    demo.faults(*faults)
+
+    generation = run(start(user_id, project_id)["id"])
+
+    assert generation.status == status, generation.error_message
+    hold = payments.hold_for(generation.id)
+    if status == Status.FAILED:
+        assert hold["status"] == "released"
+        assert generation.cost == 0
+        assert generation.error_code == "model_unavailable"
+        assert projects.applied == []
+        assert "Traceback" not in generation.error_message
+    else:
+        assert hold["status"] == "captured"
+
+
+def test_a_model_that_times_out_fails_without_charge(demo, fakes, user_id, settings):
+    settings.OASIS = {**settings.OASIS, "MODEL_TIMEOUT_SECONDS": 0.5, "MODEL_MAX_RETRIES": 1}
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    demo.faults({"kind": "timeout", "hang_seconds": 3}, {"kind": "timeout", "hang_seconds": 3})
+
+    generation = run(start(user_id, project_id)["id"])
+
+    assert generation.status == Status.FAILED
+    assert generation.error_code == "model_unavailable"
+    assert payments.hold_for(generation.id)["status"] == "released"
+
+
+def test_a_conflicting_change_by_the_user_applies_nothing(demo, fakes, user_id):
+    projects, payments = fakes
+    project_id = projects.add(user_id, {"index.html": "<!doctype html><html lang='en'><main></main></html>"})
+    generation_id = start(user_id, project_id, prompt="add a contact section")["id"]
+    projects.user_writes(project_id, "index.html", "<!doctype html><html lang='en'><main>mine</main></html>")
+
+    generation = run(generation_id)
+
+    assert generation.status == Status.CONFLICT
+    assert projects.projects[project_id].files["index.html"].endswith("<main>mine</main></html>")
+    assert payments.hold_for(generation.id)["status"] == "released"
+    assert event_types(generation.id)[-1] == "conflict"
+
+
+def test_a_ceiling_too_small_for_the_work_ends_budget_exhausted_and_applies_nothing(demo, fakes, user_id):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+
+    generation = run(start(user_id, project_id, max_credits=4)["id"])
+
+    assert generation.status == Status.BUDGET_EXHAUSTED
+    assert projects.applied == []
+    assert generation.cost <= generation.ceiling == 4
+    hold = payments.hold_for(generation.id)
+    assert hold["amount"] == 4
+    assert (hold["captured_amount"] or 0) == generation.cost
+
+
+def test_cancel_mid_stream_applies_nothing_and_captures_only_what_was_used(slow_demo, fakes, user_id):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    generation_id = start(user_id, project_id)["id"]
+    worker = threading.Thread(target=runner.generation_run, kwargs={"generation_id": generation_id})
+    worker.start()
+    deadline = time.monotonic() + 20
+    while not Event.objects.filter(generation_id=generation_id, type__in=["text", "tool_call"]).exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    response = client_for(user_id).post(f"/api/v1/builder/generations/{generation_id}/cancel/")
+    worker.join(timeout=30)
+
+    assert response.status_code == 200
+    generation = Generation.objects.get(pk=generation_id)
+    assert generation.status == Status.CANCELLED
+    assert projects.applied == []
+    assert generation.cost <= generation.ceiling
+    hold = payments.hold_for(generation_id)
+    assert (hold["captured_amount"] or 0) == generation.cost
+    assert hold["status"] in ("captured", "released")
+    assert event_types(generation_id)[-1] == "cancelled"
+
+
+def test_a_run_that_is_no_longer_queued_is_not_run(demo, fakes, user_id):
+    projects, _ = fakes
+    project_id = projects.add(user_id)
+    generation_id = start(user_id, project_id)["id"]
+    client_for(user_id).post(f"/api/v1/builder/generations/{generation_id}/cancel/")
+
+    generation = run(generation_id)
+
+    assert generation.status == Status.CANCELLED
+    assert not Message.objects.filter(generation=generation, role="assistant").exists()
+
+
+def test_events_never_leak_credentials_or_internals(demo, fakes, user_id):
+    projects, _ = fakes
+    project_id = projects.add(user_id)
+
+    generation = run(start(user_id, project_id)["id"])
+
+    dump = json.dumps(list(Event.objects.filter(generation=generation).values_list("data", flat=True)))
+    assert "service-token" not in dump
+    assert user_token(user_id)[:20] not in dump

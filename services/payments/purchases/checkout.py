@@ -1,0 +1,123 @@
+"""Checkout: a Stripe Checkout Session for a credit pack, returning only to allowed origins."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import stripe
+from django.conf import settings
+
+from oasis_common.errors import Unprocessable
+from purchases.errors import CheckoutNotFound, PaymentProviderUnavailable, RedirectNotAllowed
+from purchases.models import CheckoutSession
+from purchases.packs import Pack
+from purchases.stripe_api import payments_require_configured, stripe_client
+
+logger = logging.getLogger("oasis.payments.checkout")
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]`, lowercased, without a default port; "" when there is none."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return ""
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+
+
+def redirect_check(*, field: str, url: str) -> None:
+    allowed = {origin_of(origin) for origin in settings.PAYMENTS["CHECKOUT_REDIRECT_ORIGINS"]} - {""}
+    if origin_of(url) not in allowed:
+        raise RedirectNotAllowed(
+            details={
+                field: [f"{origin_of(url) or url!r} is not an allowed origin."],
+                "allowed": sorted(allowed),
+            }
+        )
+
+
+def checkout_create(
+    *, user_id, pack: Pack, success_url: str, cancel_url: str, request_key: str = ""
+) -> CheckoutSession:
+    """Open a Stripe Checkout Session for `pack`; the webhook credits it once it is paid.
+
+    `request_key` (the caller's Idempotency-Key) makes a retried request return the same
+    session: Stripe answers a repeated idempotency key with its first answer.
+    """
+    payments_require_configured()
+    redirect_check(field="success_url", url=success_url)
+    redirect_check(field="cancel_url", url=cancel_url)
+    metadata = {"user_id": str(user_id), "pack_id": pack.id, "credits": str(pack.credits)}
+    params = {
+        "mode": "payment",
+        "client_reference_id": str(user_id),
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": pack.currency,
+                    "unit_amount": pack.price,
+                    "product_data": {
+                        "name": f"{pack.name} credit pack",
+                        "description": f"{pack.credits:,} Imagi Oasis credits",
+                    },
+                },
+            }
+        ],
+        "metadata": metadata,
+        # Charges, refunds and disputes carry the payment intent's metadata, not the session's.
+        "payment_intent_data": {"metadata": metadata},
+    }
+    # Hashed: any key the caller sends fits Stripe's 255 printable characters.
+    suffix = hashlib.sha256(request_key.encode()).hexdigest() if request_key else uuid.uuid4().hex
+    key = f"checkout:{user_id}:{suffix}"
+    try:
+        session = stripe_client().v1.checkout.sessions.create(params=params, options={"idempotency_key": key})
+        session = session.to_dict()
+    except stripe.IdempotencyError as exc:
+        raise Unprocessable(
+            "This Idempotency-Key was already used with a different request.", code="idempotency_key_reused"
+        ) from exc
+    except stripe.StripeError as exc:
+        logger.error("Stripe refused or failed a checkout session: %s", exc.__class__.__name__)
+        raise PaymentProviderUnavailable() from exc
+    if not isinstance(session.get("id"), str) or not isinstance(session.get("url"), str):
+        logger.error("Stripe answered a checkout session without its id or url")
+        raise PaymentProviderUnavailable()
+    expires_at = session.get("expires_at")
+    checkout, _ = CheckoutSession.objects.get_or_create(
+        session_id=session["id"],
+        defaults={
+            "user_id": user_id,
+            "pack_id": pack.id,
+            "credits": pack.credits,
+            "amount_total": pack.price,
+            "currency": pack.currency,
+            "url": session["url"],
+            "expires_at": datetime.fromtimestamp(expires_at, tz=UTC) if isinstance(expires_at, int) else None,
+        },
+    )
+    return checkout
+
+
+def checkout_get(*, user_id, session_id: str) -> CheckoutSession:
+    """The user's own checkout session; anyone else's does not exist for them."""
+    checkout = CheckoutSession.objects.filter(user_id=user_id, session_id=session_id).first()
+    if checkout is None:
+        raise CheckoutNotFound()
+    return checkout

@@ -1,0 +1,42 @@
+"""The one place that talks to Stripe: a configured client, and whether there is one at all."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import stripe
+from django.conf import settings
+
+from purchases.errors import PaymentsNotConfigured
+
+REQUIRED = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+
+
+def payments_require_configured() -> None:
+    """Raise PaymentsNotConfigured (503) naming what is missing, unless both Stripe keys are set."""
+    missing = [name for name in REQUIRED if not settings.PAYMENTS[name]]
+    if missing:
+        raise PaymentsNotConfigured(details={"missing": missing})
+
+
+def stripe_client() -> stripe.StripeClient:
+    config = settings.PAYMENTS
+    return _client(
+        config["STRIPE_SECRET_KEY"],
+        config["STRIPE_API_BASE"],
+        config["STRIPE_CONNECT_TIMEOUT"],
+        config["STRIPE_READ_TIMEOUT"],
+        config["STRIPE_MAX_NETWORK_RETRIES"],
+    )
+
+
+@lru_cache(maxsize=4)
+def _client(api_key: str, api_base: str, connect: float, read: float, retries: int) -> stripe.StripeClient:
+    # One client per configuration, so its connection pool is reused across requests. The SDK
+    # retries only what is safe: every POST it sends here carries an Idempotency-Key.
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": api_base},
+        max_network_retries=retries,
+        http_client=stripe.RequestsClient(timeout=(connect, read)),
+    )

@@ -1,0 +1,1 @@
+"""The Django project of the projects service: settings, routes and entry points."""

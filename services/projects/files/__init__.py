@@ -1,0 +1,1 @@
+"""Files and their history: content-addressed blobs, revisions, the current tree, diffs."""

@@ -1,0 +1,1 @@
+"""Previews: signed, expiring links that serve a project's files in a sandbox."""

@@ -1,0 +1,219 @@
+"""Buying credits end to end: checkout against a stand-in for Stripe's API, then Stripe's signed webhook.
+
+This module runs its own system (auth and payments, behind the gateway) with Stripe keys
+set and the Stripe API pointed at a local stand-in, so checkout sessions really exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+
+from tests.e2e.conftest import Client, bearer, fresh_ip, register, sign_in
+from tests.e2e.system import SERVICES, System
+
+pytestmark = pytest.mark.skipif("payments" not in SERVICES, reason="the payments service is not started")
+
+PAYMENTS = "/api/v1/payments/"
+WEBHOOK_SECRET = "whsec_e2e_webhook_secret"
+ORIGIN = "https://app.example.test"
+
+
+class FakeStripe(ThreadingHTTPServer):
+    """Answers POST /v1/checkout/sessions as Stripe does, one session per idempotency key."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _StripeHandler)
+        self.requests: list[dict] = []
+        self.sessions: dict[str, dict] = {}
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _StripeHandler(BaseHTTPRequestHandler):
+    server: FakeStripe
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        form = {key: values[0] for key, values in parse_qs(body).items()}
+        key = self.headers.get("Idempotency-Key", "")
+        with self.server.lock:
+            self.server.requests.append({"path": self.path, "headers": dict(self.headers), "form": form})
+            session = self.server.sessions.get(key)
+            if session is None:
+                session_id = f"cs_test_{uuid.uuid4().hex}"
+                session = {
+                    "id": session_id,
+                    "object": "checkout.session",
+                    "url": f"https://checkout.stripe.test/pay/{session_id}",
+                    "expires_at": int(time.time()) + 86400,
+                    "status": "open",
+                    "payment_status": "unpaid",
+                }
+                self.server.sessions[key] = session
+        payload = json.dumps(session).encode()
+        self.send_response(200 if self.path == "/v1/checkout/sessions" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def stripe():
+    server = FakeStripe()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def paid_system(tmp_path_factory, stripe):
+    running = System(
+        root=tmp_path_factory.mktemp("payments-stripe"),
+        services=tuple(name for name in ("auth", "payments") if name in SERVICES),
+        env_overrides={
+            "payments": {
+                "STRIPE_SECRET_KEY": "sk_test_e2e",
+                "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "OASIS_STRIPE_API_BASE": stripe.url,
+                "OASIS_CHECKOUT_REDIRECT_ORIGINS": ORIGIN,
+            }
+        },
+    )
+    try:
+        running.start()
+    except Exception:
+        running.stop()
+        raise
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def gateway(paid_system) -> Client:
+    return Client(paid_system.url, source_ip=fresh_ip())
+
+
+@pytest.fixture
+def buyer(gateway) -> dict:
+    user = register(gateway)
+    return {**user, "auth": bearer(sign_in(gateway, user["email"])["access"])}
+
+
+def checkout(gateway, buyer, **overrides):
+    body = {"pack_id": "starter", "success_url": f"{ORIGIN}/done", "cancel_url": f"{ORIGIN}/", **overrides}
+    return gateway.post(f"{PAYMENTS}checkout/", json=body, headers=buyer["auth"])
+
+
+def signed(event: dict, secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict]:
+    payload = json.dumps(event)
+    timestamp = int(time.time())
+    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return payload.encode(), {
+        "Content-Type": "application/json",
+        "Stripe-Signature": f"t={timestamp},v1={mac}",
+    }
+
+
+def completed_event(session_id: str, user_id: str) -> dict:
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "livemode": False,
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": session_id,
+                "object": "checkout.session",
+                "amount_total": 1000,
+                "currency": "usd",
+                "client_reference_id": user_id,
+                "metadata": {"user_id": user_id, "pack_id": "starter", "credits": "10000"},
+                "payment_intent": f"pi_{uuid.uuid4().hex}",
+                "payment_status": "paid",
+                "status": "complete",
+            }
+        },
+    }
+
+
+def test_checkout_opens_a_stripe_session_for_the_buyer(gateway, buyer, stripe):
+    response = checkout(gateway, buyer)
+
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["url"] == f"https://checkout.stripe.test/pay/{created['session_id']}"
+    sent = stripe.requests[-1]
+    assert sent["path"] == "/v1/checkout/sessions"
+    assert sent["headers"]["Authorization"] == "Bearer sk_test_e2e"
+    assert sent["headers"]["Idempotency-Key"].startswith(f"checkout:{buyer['id']}:")
+    assert sent["form"]["client_reference_id"] == buyer["id"]
+    assert sent["form"]["metadata[credits]"] == "10000"
+    assert sent["form"]["mode"] == "payment"
+
+
+def test_the_buyer_reads_their_session_and_no_one_else_can(gateway, buyer):
+    session_id = checkout(gateway, buyer).json()["session_id"]
+    other = register(gateway)
+    other_auth = bearer(sign_in(gateway, other["email"])["access"])
+
+    mine = gateway.get(f"{PAYMENTS}checkout/{session_id}/", headers=buyer["auth"])
+    theirs = gateway.get(f"{PAYMENTS}checkout/{session_id}/", headers=other_auth)
+
+    assert mine.status_code == 200
+    assert mine.json()["status"] == "open"
+    assert theirs.status_code == 404
+    assert theirs.json()["error"]["code"] == "not_found"
+
+
+def test_a_return_url_outside_the_allowed_origins_is_refused(gateway, buyer):
+    response = checkout(gateway, buyer, success_url="https://evil.example.com/done")
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "redirect_not_allowed"
+
+
+def test_stripes_signed_webhook_through_the_gateway_grants_the_credits_once(gateway, buyer):
+    session_id = checkout(gateway, buyer).json()["session_id"]
+    payload, headers = signed(completed_event(session_id, buyer["id"]))
+
+    first = gateway.post(f"{PAYMENTS}webhooks/stripe/", data=payload, headers=headers)
+    again = gateway.post(f"{PAYMENTS}webhooks/stripe/", data=payload, headers=headers)
+
+    assert first.status_code == 200, first.text
+    assert (first.json()["duplicate"], again.json()["duplicate"]) == (False, True)
+    assert gateway.get(f"{PAYMENTS}balance/", headers=buyer["auth"]).json() == {
+        "balance": 12_000,
+        "held": 0,
+        "available": 12_000,
+    }
+    assert gateway.get(f"{PAYMENTS}checkout/{session_id}/", headers=buyer["auth"]).json()["status"] == "paid"
+
+
+def test_a_webhook_with_a_bad_signature_is_refused(gateway, buyer):
+    session_id = checkout(gateway, buyer).json()["session_id"]
+    payload, headers = signed(completed_event(session_id, buyer["id"]), secret="whsec_forged")
+
+    response = gateway.post(f"{PAYMENTS}webhooks/stripe/", data=payload, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_signature"
+    assert gateway.get(f"{PAYMENTS}balance/", headers=buyer["auth"]).json()["balance"] == 2000
