@@ -4,11 +4,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install dev test lint format openapi clean
+.PHONY: help install dev test deploy-check lint format openapi clean
 
 help:
 	@echo "make dev      install everything and run the whole system on http://localhost:8080"
 	@echo "make test     install everything and run every test suite"
+	@echo "make deploy-check  validate the images, docker-compose.yml and k8s/ offline (part of make test)"
 	@echo "make lint     ruff check and format check"
 	@echo "make format   format the code with ruff"
 	@echo "make openapi  regenerate each service's committed openapi.yaml"
@@ -28,6 +29,9 @@ dev: install
 
 test: install
 	@$(BIN)/python scripts/test.py
+
+deploy-check: install
+	$(BIN)/pytest -q tests/deploy
 
 lint: install
 	$(BIN)/ruff check .

@@ -11,7 +11,9 @@ OASIS_GATEWAY_AUTH_CACHE_SECONDS (3, at most 5), OASIS_GATEWAY_AUTH_RATE (10r/s)
 OASIS_GATEWAY_AUTH_BURST (20), OASIS_GATEWAY_API_RATE (50r/s), OASIS_GATEWAY_API_BURST
 (100), OASIS_GATEWAY_BODY_LIMIT (1m), OASIS_GATEWAY_RUNTIME_DIR, OASIS_GATEWAY_SITE_ROOT,
 OASIS_GATEWAY_MIME_TYPES, OASIS_GATEWAY_USER, OASIS_GATEWAY_FORWARDED_PROTO ($scheme),
-OASIS_GATEWAY_WORKERS (auto), OASIS_GATEWAY_ACCESS_LOG (/dev/stdout oasis_json).
+OASIS_GATEWAY_WORKERS (auto), OASIS_GATEWAY_ACCESS_LOG (/dev/stdout oasis_json),
+OASIS_GATEWAY_REAL_IP_FROM (comma-separated addresses or networks of trusted proxies in front
+of the gateway; their X-Forwarded-For then names the client).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ MAX_AUTH_CACHE_SECONDS = 5
 RATE = re.compile(r"^\d+r/[sm]$")
 SIZE = re.compile(r"^\d+[kKmMgG]?$")
 UPSTREAM = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d+$")
+NETWORK = re.compile(r"^[0-9A-Fa-f.:]+(/\d{1,3})?$")
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 
@@ -64,6 +67,7 @@ class GatewayConfig:
     worker_processes: str = "auto"
     forwarded_proto: str = "$scheme"
     user: str = ""
+    real_ip_from: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         if "auth" not in self.upstreams:
@@ -78,6 +82,9 @@ class GatewayConfig:
                 raise ConfigError(f"Rates look like 10r/s, not {rate!r}")
         if not SIZE.match(self.body_limit):
             raise ConfigError(f"Body limits look like 1m, not {self.body_limit!r}")
+        for network in self.real_ip_from:
+            if not NETWORK.match(network):
+                raise ConfigError(f"Trusted proxies look like 10.0.0.0/8 or 192.168.1.5, not {network!r}")
         for origin in self.cors_origins:
             if not ORIGIN.match(origin):
                 raise ConfigError(f"CORS origins look like https://app.example.com, not {origin!r}")
@@ -113,6 +120,7 @@ class GatewayConfig:
             "worker_processes": get("WORKERS", "auto"),
             "forwarded_proto": get("FORWARDED_PROTO", "$scheme"),
             "user": get("USER"),
+            "real_ip_from": [n.strip() for n in get("REAL_IP_FROM").split(",") if n.strip()],
         }
         values.update(overrides)
         return cls(**values)

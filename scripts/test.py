@@ -1,4 +1,4 @@
-"""`make test`: lint, every service's own suite with its own settings, then the end-to-end suite.
+"""`make test`: lint, every service's own suite with its own settings, the deployment checks, then end-to-end.
 
 With OASIS_TEST_DATABASE_URL (a PostgreSQL server URL) and OASIS_TEST_REDIS_URL set, as
 .ci/run sets them, every suite uses them; otherwise SQLite and the database cache.
@@ -39,6 +39,12 @@ def main(argv: list[str]) -> int:
         results.append(
             run(f"services/{suite}", [str(BIN / "pytest"), "-q", *extra], cwd=SERVICES_DIR / suite)
         )
+    results.append(
+        run(
+            "tests/deploy (images, compose, Kubernetes, gateway config; offline)",
+            [str(BIN / "pytest"), "-q", "tests/deploy", *extra],
+        )
+    )
     results.append(
         run("tests/e2e (the system through the gateway)", [str(BIN / "pytest"), "-q", "tests/e2e", *extra])
     )

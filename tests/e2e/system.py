@@ -200,26 +200,46 @@ class System:
         return self
 
     def _start_demo_model(self) -> None:
-        self.demo_port = free_port()
-        self.demo_url = f"http://127.0.0.1:{self.demo_port}"
-        env = {
+        self.demo_url = self.start_demo_model()
+        self.demo_port = urlsplit(self.demo_url).port
+
+    def start_demo_model(self, name: str = "demo-model", env: dict | None = None) -> str:
+        """A demo model on a free port (the builder's, or another with `env` settings); returns its URL."""
+        port = free_port()
+        process_env = {
             **os.environ,
             "PYTHONPATH": str(REPO / "services" / "demo_model"),
             "OASIS_DEMO_HOST": "127.0.0.1",
-            "OASIS_DEMO_PORT": str(self.demo_port),
-            **self.env_overrides.get("demo-model", {}),
+            "OASIS_DEMO_PORT": str(port),
+            **self.env_overrides.get(name, {}),
+            **(env or {}),
         }
-        self._spawn("demo-model", [sys.executable, "-m", "oasis_demo_model"], env=env)
-        self._wait(f"{self.demo_url}/healthz", "demo-model")
+        self._spawn(name, [sys.executable, "-m", "oasis_demo_model"], env=process_env)
+        url = f"http://127.0.0.1:{port}"
+        self._wait(f"{url}/healthz", name)
+        return url
 
-    def start_builder_worker(self, name: str = "builder-worker") -> subprocess.Popen:
+    def start_builder_worker(
+        self, name: str = "builder-worker", *, threads: int = 4, env: dict | None = None
+    ) -> subprocess.Popen:
         self._spawn(
             name,
-            [sys.executable, "manage.py", "generation_worker", "--threads", "4", "--grace", "5"],
-            env=self.service_env("builder"),
+            [sys.executable, "manage.py", "generation_worker", "--threads", str(threads), "--grace", "5"],
+            env={**self.service_env("builder"), **(env or {})},
             cwd=REPO / "services" / "builder",
         )
         return self.processes[name]
+
+    def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+        """Signal one started process (its whole group) and wait for it; SIGKILL plays a crash."""
+        process = self.processes[name]
+        if process.poll() is None:
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
     def manage(self, service: str, *args: str, env: dict | None = None) -> str:
         """Run a management command of a running service, e.g. a sweeper; returns its output."""

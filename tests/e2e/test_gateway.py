@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import json
+import time
 
 import requests
 
@@ -149,3 +150,33 @@ def test_an_unreachable_auth_service_is_a_503_envelope(system, account):
     for response in (protected, public):
         assert response.status_code == 503, response.text
         assert response.json()["error"]["code"] == "service_unavailable"
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(system):
+    url = system.start_extra_gateway("gateway-behind-proxy", real_ip_from=["127.0.0.0/8"])
+    untrusted = system.start_extra_gateway("gateway-no-proxy")
+
+    requests.get(
+        f"{url}/healthz",
+        headers={"X-Forwarded-For": "203.0.113.9", "X-Request-ID": "proxied-0001"},
+        timeout=10,
+    )
+    requests.get(
+        f"{untrusted}/healthz",
+        headers={"X-Forwarded-For": "203.0.113.9", "X-Request-ID": "direct-00001"},
+        timeout=10,
+    )
+
+    def logged(name: str, request_id: str) -> dict:
+        # nginx writes the access log line just after answering.
+        for _ in range(50):
+            lines = (system.root / name / "access.log").read_text().splitlines()
+            found = [json.loads(line) for line in lines if request_id in line]
+            if found:
+                return found[0]
+            time.sleep(0.05)
+        raise AssertionError(f"{request_id} was not logged by {name}")
+
+    assert logged("gateway-behind-proxy", "proxied-0001")["remote_addr"] == "203.0.113.9"
+    direct = logged("gateway-no-proxy", "direct-00001")
+    assert direct["remote_addr"].startswith("127."), direct

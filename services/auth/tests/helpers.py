@@ -7,13 +7,11 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 import time
 import uuid
 
 import jwt
 from django.conf import settings
-from django.db import connections
 from rest_framework.test import APIClient
 
 PASSWORD = "correct horse battery staple"
@@ -101,26 +99,3 @@ def access_claims(user_id, **overrides) -> dict:
         "token_type": "access",
         **overrides,
     }
-
-
-def run_concurrently(count: int, action) -> list:
-    """Run `action(index)` on `count` threads released together; return each result or exception."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = action(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
-    return results

@@ -9,8 +9,9 @@ from django.core import mail
 
 from accounts.models import User
 from apikeys.models import ApiKey
+from oasis_common.testing import run_concurrently
 from tests.conftest import ApiClient, client_for
-from tests.helpers import PASSWORD, refresh, reset_link_parts, run_concurrently, sign_in
+from tests.helpers import PASSWORD, refresh, reset_link_parts, sign_in
 
 THREADS = 8
 

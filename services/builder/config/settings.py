@@ -15,6 +15,11 @@ globals().update(
     )
 )
 
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [  # noqa: F821
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "generations.schema.add_event_stream",
+]
+
 # Runs are queued in the database and picked up by `manage.py generation_worker`.
 TASKS = {
     "default": {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,11 @@ MIN_OUTPUT_TOKENS = 64
 SNAPSHOT_MAX_BYTES = 2 * 1024 * 1024
 TEXT_FLUSH_CHARS = 2000
 RETRY_BACKOFF_SECONDS = 0.5
+# The arguments a `tool_call` event shows. A call is announced while it streams, as soon as
+# these have arrived, so a client sees the model start each file instead of waiting for its turn.
+VISIBLE_ARGUMENTS = ("path", "from_path", "to_path")
+ANNOUNCE_SCAN_CHARS = 4096
+_STREAMED_ARGUMENT = re.compile(r'[{,]\s*"(path|from_path|to_path)"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
 class RunStopped(Exception):
@@ -119,6 +125,8 @@ class Heartbeat(threading.Thread):
                 )
                 if Generation.objects.filter(pk=self.generation_id, cancel_requested=True).exists():
                     self.cancel_requested.set()
+                # A beat is seconds apart: a connection held in between would be one per running run.
+                release_connection()
         except Exception:
             logger.exception("Heartbeat of %s stopped", self.generation_id)
         finally:
@@ -140,6 +148,7 @@ class Run:
         self.copy: tools.WorkingCopy | None = None
         self._text_buffer: list[str] = []
         self._last_flush = time.monotonic()
+        self._streaming = False
         endpoint = catalog.endpoint_for(self.model)
         self.client = openai.OpenAI(
             base_url=endpoint.base_url,
@@ -152,6 +161,8 @@ class Run:
 
     def emit(self, type: str, **data) -> None:
         events.event_append(generation_id=self.generation.id, type=type, data=data)
+        if self._streaming:
+            release_connection()
 
     def _text(self, delta: str) -> None:
         self._text_buffer.append(delta)
@@ -263,16 +274,8 @@ class Run:
             raise _exhausted(
                 "tool_call_limit", "The generation used too many tool calls; nothing was applied."
             )
-        try:
-            shown = json.loads(call["arguments"] or "{}")
-        except json.JSONDecodeError:
-            shown = {}
-        visible = (
-            {k: v for k, v in shown.items() if k in ("path", "from_path", "to_path")}
-            if isinstance(shown, dict)
-            else {}
-        )
-        self.emit("tool_call", id=call["id"], name=call["name"], arguments=visible)
+        if not call.get("announced"):
+            self._announce(call, _visible_arguments(call["arguments"]))
         outcome = tools.tool_run(
             self.copy, name=call["name"], raw_arguments=call["arguments"], mode=self.generation.mode
         )
@@ -325,6 +328,16 @@ class Run:
         raise AssertionError("unreachable")
 
     def _stream_once(self, messages, schemas, max_tokens: int, input_estimate: int) -> Turn:
+        # A run mostly waits on the model, and a worker carries many runs: while the answer streams
+        # the run holds no database connection (each event takes one briefly).
+        release_connection()
+        self._streaming = True
+        try:
+            return self._stream_turn(messages, schemas, max_tokens, input_estimate)
+        finally:
+            self._streaming = False
+
+    def _stream_turn(self, messages, schemas, max_tokens: int, input_estimate: int) -> Turn:
         try:
             # The SDK itself retries a refused or failed request (429, 5xx, timeouts) with backoff.
             stream = self.client.chat.completions.create(
@@ -359,6 +372,13 @@ class Run:
                     if time.monotonic() - self._last_flush >= self.oasis["DELTA_FLUSH_SECONDS"]:
                         self._flush()
         except RunStopped:
+            # Stopped mid-answer (a cancel, the wall clock): what streamed so far was used all the same.
+            self.budget.add(
+                input_tokens=input_estimate,
+                output_tokens=catalog.tokens_for_text(
+                    turn.text + "".join(c["arguments"] for c in calls.values())
+                ),
+            )
             raise
         except (openai.APIConnectionError, openai.APIError) as exc:
             # The answer broke off mid-way: the turn is retried from the start.
@@ -395,8 +415,17 @@ class Run:
             if piece.function is not None:
                 call["name"] += piece.function.name or ""
                 call["arguments"] += piece.function.arguments or ""
+            if not call.get("announced"):
+                visible = _streamed_arguments(call["name"], call["arguments"])
+                if visible is not None:
+                    self._announce({**call, "id": call["id"] or f"call_{piece.index}"}, visible)
+                    call["announced"] = True
         if choice.finish_reason:
             turn.finish_reason = choice.finish_reason
+
+    def _announce(self, call: dict, visible: dict) -> None:
+        self._flush()  # text the model wrote before the call comes first
+        self.emit("tool_call", id=call["id"], name=call["name"], arguments=visible)
 
     # ---- the end ----
 
@@ -462,6 +491,41 @@ class Run:
             data["error"] = {"code": code, "message": message, "details": details or {}}
         self.emit(status, **data)
         generation_settle(generation=generation)
+
+
+def release_connection() -> None:
+    """Close this thread's database connection, unless a transaction needs it (as in a test)."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def _visible_arguments(raw_arguments: str) -> dict:
+    try:
+        arguments = json.loads(raw_arguments or "{}")
+    except json.JSONDecodeError:
+        return {}
+    if not isinstance(arguments, dict):
+        return {}
+    return {key: value for key, value in arguments.items() if key in VISIBLE_ARGUMENTS}
+
+
+def _streamed_arguments(name: str, partial_arguments: str) -> dict | None:
+    """A known tool's visible arguments once they have streamed in; None while they are still coming."""
+    if name not in tools.TOOLS or len(partial_arguments) > ANNOUNCE_SCAN_CHARS:
+        # A name still streaming, one the tool run will refuse, or paths after a long content:
+        # announced when the turn ends.
+        return None
+    schema = tools.TOOLS[name][1]["function"]["parameters"]["properties"]
+    wanted = [key for key in VISIBLE_ARGUMENTS if key in schema]
+    found = {}
+    for match in _STREAMED_ARGUMENT.finditer(partial_arguments):
+        try:
+            found.setdefault(match.group(1), json.loads(f'"{match.group(2)}"'))
+        except json.JSONDecodeError:
+            return None
+    if not all(key in found for key in wanted):
+        return None
+    return {key: found[key] for key in wanted}
 
 
 def generation_run(*, generation_id) -> None:

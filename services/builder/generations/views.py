@@ -147,7 +147,10 @@ async def generation_events(request, generation_id: uuid.UUID):
     if result is None:
         return _error(_NotAuthenticated())
     principal, _ = result
-    exists = await Generation.objects.filter(pk=generation_id, user_id=principal.id).aexists()
+    # On the shared executor, not this request's own thread: an open stream then holds no connection.
+    exists = await sync_to_async(
+        Generation.objects.filter(pk=generation_id, user_id=principal.id).exists, thread_sensitive=False
+    )()
     if not exists:
         return JsonResponse(envelope("not_found", "No such generation."), status=404)
     response = StreamingHttpResponse(

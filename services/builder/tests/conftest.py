@@ -21,6 +21,20 @@ from tests import peers
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo_model"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_connections(django_db_setup, django_db_blocker):
+    """Threads (heartbeats, async views' executors) keep connections; end them before the test DB goes."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache(request):
     for name in ("transactional_db", "db"):

@@ -132,3 +132,38 @@ def settings_for_tests(service: str, *, database_name: str | None = None) -> dic
             }
         }
     return overrides
+
+
+def run_concurrently(count: int, action, *, timeout: float = 60, raise_errors: bool = False) -> list:
+    """Run `action(index)` on `count` threads released together; return each result or exception.
+
+    With `raise_errors`, the first exception a thread hit is raised instead. Each thread
+    closes its database connections, so the test database can be dropped.
+    """
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=timeout)
+            results[index] = action(index)
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout * 2)
+    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
+    if raise_errors:
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+    return results

@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
 
-from django.db import connections
 from rest_framework.test import APIClient
 
 from credits.models import CreditAccount
+from oasis_common import testing
 
 ENVELOPE_FIELDS = {"code", "message", "details", "request_id"}
 WEBHOOK_SECRET = "whsec_test_secret_for_the_suite"
@@ -58,29 +57,8 @@ def settle(client: APIClient, hold_id, action: str, *, key: str | None = None, *
 
 
 def run_concurrently(count: int, action) -> list:
-    """Run `action(index)` on `count` threads released together; return each result or exception."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = action(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
-    for result in results:
-        if isinstance(result, Exception):
-            raise result
-    return results
+    """oasis_common's, re-raising what a thread hit: a payments race must not hide an error."""
+    return testing.run_concurrently(count, action, timeout=30, raise_errors=True)
 
 
 # ---- Stripe ----

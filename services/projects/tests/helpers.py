@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
-import threading
 import zipfile
-
-from django.db import connections
 
 ENVELOPE_FIELDS = {"code", "message", "details", "request_id"}
 PROJECTS = "/api/v1/projects/"
@@ -95,26 +92,3 @@ def upload(client, data: bytes, filename: str = "site.zip", **fields):
     upload_file = io.BytesIO(data)
     upload_file.name = filename
     return client.post(f"{PROJECTS}import/", {"file": upload_file, **fields}, format="multipart")
-
-
-def run_concurrently(count: int, action) -> list:
-    """Run `action(index)` on `count` threads released together; return each result or exception."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = action(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
-    return results

@@ -9,10 +9,10 @@ import uuid
 import pytest
 
 from files.models import Revision
-from oasis_common.testing import service_token_for
+from oasis_common.testing import run_concurrently, service_token_for
 from projects.models import Project
 from tests.conftest import client_for, user_client
-from tests.helpers import PROJECTS, create_project, put_file, run_concurrently, text, write
+from tests.helpers import PROJECTS, create_project, put_file, text, write
 
 THREADS = 6
 

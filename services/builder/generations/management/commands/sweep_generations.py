@@ -21,7 +21,6 @@ class Command(BaseCommand):
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: stop.set())
         while True:
-            close_old_connections()
             counts = sweep()
             if any(counts.values()) or not every:
                 self.stdout.write(
@@ -30,3 +29,5 @@ class Command(BaseCommand):
                 )
             if not every or stop.wait(every):
                 return
+            # Like the end of a request: do not hold a connection the database may have dropped.
+            close_old_connections()

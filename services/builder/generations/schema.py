@@ -1,0 +1,51 @@
+"""OpenAPI for the event stream: an async Django view that drf-spectacular cannot see on its own."""
+
+EVENTS_PATH = "/api/v1/builder/generations/{generation_id}/events/"
+
+EVENT_TYPES = (
+    "status: {status, retrying?} — queued, running (retrying: the model's answer broke off and is redone)\n"
+    "text: {delta} — the model's words, coalesced\n"
+    "tool_call: {id, name, arguments: {path?, from_path?, to_path?}}\n"
+    "tool_result: {id, name, ok, message}\n"
+    "file_changed: {path, action: created|modified|deleted|renamed, from_path?}\n"
+    "usage: {input_tokens, output_tokens, cost}\n"
+    "done | failed | cancelled | conflict | budget_exhausted: {status, cost, revision, summary, error?}"
+    " — the last event"
+)
+
+
+def add_event_stream(result, generator, request, public):
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    result["paths"][EVENTS_PATH] = {
+        "get": {
+            "operationId": "builder_generations_events_retrieve",
+            "summary": "The generation's events as Server-Sent Events; resumes after Last-Event-ID",
+            "description": (
+                "Each event has `id` (its sequence number), `event` (its type) and JSON `data`. "
+                "Send `Last-Event-ID` (or `?last_event_id=`) to resume without loss or repeats; a "
+                "finished run replays in full. Comments (`: keep-alive`) keep proxies open. The "
+                f"stream ends after the terminal event.\n\n{EVENT_TYPES}"
+            ),
+            "tags": ["builder"],
+            "parameters": [
+                {
+                    "name": "generation_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "format": "uuid"},
+                },
+                {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "integer"}},
+                {"name": "last_event_id", "in": "query", "required": False, "schema": {"type": "integer"}},
+            ],
+            "security": [{"bearerAuth": []}],
+            "responses": {
+                "200": {
+                    "description": "An event stream.",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                "401": {"description": "Missing, invalid, expired or revoked credentials.", "content": error},
+                "404": {"description": "Not found (also for another user's generation).", "content": error},
+            },
+        }
+    }
+    return result

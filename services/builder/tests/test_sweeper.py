@@ -1,0 +1,99 @@
+"""What a crashed worker leaves behind is ended, its hold released; failed settlements are retried."""
+
+from datetime import timedelta
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from generations.models import Event, Generation, Message, Status
+from generations.sweeper import sweep
+from tests.conftest import client_for
+
+
+def started(user_id, projects, *, mode="build") -> Generation:
+    project_id = projects.add(user_id)
+    response = client_for(user_id).post(
+        f"/api/v1/builder/projects/{project_id}/generations/",
+        {"prompt": "a site", "mode": mode},
+        format="json",
+    )
+    assert response.status_code == 202
+    return Generation.objects.get(pk=response.json()["id"])
+
+
+def test_a_run_whose_heartbeat_stopped_is_failed_and_its_hold_released(demo_catalog, fakes, user_id):
+    projects, payments = fakes
+    generation = started(user_id, projects)
+    stale = timezone.now() - timedelta(minutes=5)
+    Generation.objects.filter(pk=generation.pk).update(status=Status.RUNNING, heartbeat_at=stale)
+
+    counts = sweep()
+
+    generation.refresh_from_db()
+    assert counts["stale"] == 1
+    assert generation.status == Status.FAILED
+    assert generation.error_code == "worker_lost"
+    assert generation.cost == 0
+    assert generation.settled
+    assert payments.hold_for(generation.id)["status"] == "released"
+    assert Event.objects.filter(generation=generation).last().type == "failed"
+    assert Message.objects.filter(generation=generation, role="assistant").exists()
+
+
+def test_a_live_run_is_left_alone(demo_catalog, fakes, user_id):
+    projects, payments = fakes
+    generation = started(user_id, projects)
+    Generation.objects.filter(pk=generation.pk).update(status=Status.RUNNING, heartbeat_at=timezone.now())
+
+    assert sweep()["stale"] == 0
+    assert Generation.objects.get(pk=generation.pk).status == Status.RUNNING
+    assert payments.hold_for(generation.id)["status"] == "open"
+
+
+def test_a_run_never_picked_up_is_ended(demo_catalog, fakes, user_id):
+    projects, payments = fakes
+    generation = started(user_id, projects)
+    Generation.objects.filter(pk=generation.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+    assert sweep()["unstarted"] == 1
+    assert Generation.objects.get(pk=generation.pk).error_code == "not_started"
+    assert payments.hold_for(generation.id)["status"] == "released"
+
+
+def test_a_settlement_payments_could_not_take_is_retried(demo_catalog, fakes, user_id):
+    projects, payments = fakes
+    generation = started(user_id, projects)
+    Generation.objects.filter(pk=generation.pk).update(status=Status.DONE, cost=2, finished_at=timezone.now())
+    payments.down = True
+    assert sweep()["settled"] == 0
+    payments.down = False
+
+    assert sweep()["settled"] == 1
+    hold = payments.hold_for(generation.id)
+    assert (hold["status"], hold["captured_amount"]) == ("captured", 2)
+    assert Generation.objects.get(pk=generation.pk).settled
+
+
+def test_a_capture_after_the_hold_expired_charges_nothing_and_says_so(demo_catalog, fakes, user_id):
+    projects, payments = fakes
+    generation = started(user_id, projects)
+    payments.hold_for(generation.id)["status"] = "expired"
+    Generation.objects.filter(pk=generation.pk).update(status=Status.DONE, cost=2, finished_at=timezone.now())
+
+    sweep()
+
+    generation.refresh_from_db()
+    assert generation.settled
+    assert generation.cost == 0
+
+
+def test_the_command_reports_what_it_did(demo_catalog, fakes, user_id, capsys):
+    projects, _ = fakes
+    generation = started(user_id, projects)
+    Generation.objects.filter(pk=generation.pk).update(
+        status=Status.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    call_command("sweep_generations")
+
+    assert "stale runs failed: 1" in capsys.readouterr().out

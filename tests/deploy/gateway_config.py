@@ -1,0 +1,149 @@
+"""Render the gateway's nginx config as its image does at start, then have nginx check it.
+
+The environment is the one the container gets: the image's ENV, then what compose or the
+Kubernetes manifests set. nginx resolves upstream host names while it checks the config;
+those names exist only inside compose's network or the cluster, so the check maps them to
+127.0.0.1 in a private mount namespace (or, where that is not permitted, rewrites them).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from . import dockerfile_rules
+from .compose_rules import VARIABLE, env_example_values
+from .tools import REPO, Result, run
+
+RENDERER = REPO / "gateway" / "render.py"
+UPSTREAM_SERVER = re.compile(r"^(\s*server\s+)([A-Za-z0-9.-]+):(\d+)(.*)$", re.M)
+IMAGE_ONLY = ("PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
+
+
+def image_env() -> dict[str, str]:
+    env = dockerfile_rules.final_env(REPO / "gateway" / "Dockerfile")
+    return {k: v for k, v in env.items() if k not in IMAGE_ONLY}
+
+
+def interpolate(value: str, dotenv: dict[str, str]) -> str:
+    """Compose's ${VAR}, ${VAR:-default} and ${VAR:?message}, with .env.example as the .env."""
+
+    def substitute(match: re.Match) -> str:
+        name, operator, default = match.group(1), match.group(2) or "", match.group(3) or ""
+        value = dotenv.get(name, "")
+        if value:
+            return value
+        return default if operator.lstrip(":").startswith("-") else ""
+
+    return VARIABLE.sub(substitute, value).replace("$$", "$")
+
+
+def compose_env(compose: dict, env_example: str) -> dict[str, str]:
+    dotenv = env_example_values(env_example)
+    environment = compose["services"]["gateway"].get("environment") or {}
+    return {**image_env(), **{k: interpolate(str(v), dotenv) for k, v in environment.items()}}
+
+
+def kubernetes_env(docs: list[dict]) -> dict[str, str]:
+    deployment = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "gateway")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    config_maps = {d["metadata"]["name"]: d.get("data") or {} for d in docs if d["kind"] == "ConfigMap"}
+    env = image_env()
+    for source in container.get("envFrom", []):
+        env.update(config_maps[source["configMapRef"]["name"]])
+    env.update({e["name"]: e["value"] for e in container.get("env", []) if "value" in e})
+    return env
+
+
+def render(env: dict[str, str], runtime: Path) -> tuple[Result, Path]:
+    """What the image's CMD runs first, in a scratch runtime directory."""
+    config = runtime / "nginx.conf"
+    run_env = {
+        **env,
+        "OASIS_GATEWAY_RUNTIME_DIR": str(runtime),
+        "OASIS_GATEWAY_SITE_ROOT": str(runtime / "site"),
+        "PATH": os.environ.get("PATH", ""),
+    }
+    result = run([sys.executable, str(RENDERER), "--config", str(config), "--no-site"], env=run_env)
+    return result, config
+
+
+def upstreams(config_text: str) -> list[tuple[str, int]]:
+    return [(m.group(2), int(m.group(3))) for m in UPSTREAM_SERVER.finditer(config_text)]
+
+
+def problems(config_text: str, *, services: dict[str, set[int]], container_port: int) -> list[str]:
+    """Our rules for a rendered config: upstreams that exist, a port a non-root nginx can open."""
+    found = []
+    for host, port in upstreams(config_text):
+        if host not in services:
+            found.append(f"upstream {host}:{port} is not a service of this deployment")
+        elif port not in services[host]:
+            found.append(f"upstream {host}:{port}: {host} listens on {sorted(services[host])}")
+    listens = [int(p) for p in re.findall(r"^\s*listen\s+(\d+)", config_text, re.M)]
+    if listens != [container_port]:
+        found.append(f"nginx listens on {listens}, the container publishes {container_port}")
+    if any(port < 1024 for port in listens):
+        found.append("nginx listens below 1024, which a non-root process cannot")
+    if re.search(r"^\s*user\s", config_text, re.M):
+        found.append("the config sets `user`: the master runs as the image's non-root user instead")
+    return found
+
+
+def find_nginx() -> str | None:
+    return shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
+
+
+def _unshare_prefix() -> list[str]:
+    return ["unshare", "--mount", *([] if os.geteuid() == 0 else ["--map-root-user"])]
+
+
+@functools.cache
+def private_hosts_file_works() -> bool:
+    """Whether this machine lets us bind-mount a hosts file in a private mount namespace."""
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        [*_unshare_prefix(), "sh", "-c", "mount --bind /etc/hosts /etc/hosts"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def nginx_test(nginx: str, config: Path, hostnames: set[str]) -> Result:
+    """`nginx -t` on the config, with the deployment's service names resolving to 127.0.0.1."""
+    prefix = config.parent
+    if private_hosts_file_works():
+        hosts = prefix / "hosts"
+        hosts.write_text("127.0.0.1 localhost " + " ".join(sorted(hostnames)) + "\n")
+        command = [nginx, "-t", "-e", "stderr", "-p", str(prefix), "-c", config.name]
+        return run(
+            [
+                *_unshare_prefix(),
+                "sh",
+                "-c",
+                'mount --bind "$0" /etc/hosts && exec "$@"',
+                str(hosts),
+                *command,
+            ]
+        )
+    resolved = prefix / "nginx-resolved.conf"
+    resolved.write_text(
+        UPSTREAM_SERVER.sub(
+            lambda m: (
+                m.group(0).replace(f"{m.group(2)}:", "127.0.0.1:", 1)
+                if m.group(2) in hostnames
+                else m.group(0)
+            ),
+            config.read_text(),
+        )
+    )
+    return run([nginx, "-t", "-e", "stderr", "-p", str(prefix), "-c", resolved.name])

@@ -1,0 +1,252 @@
+"""docker-compose.yml passes the Compose schema and our rules; each rule fails on a planted mistake."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from . import compose_rules as rules
+from .conftest import COMPOSE_FILE, DJANGO_SERVICES, ENV_EXAMPLE
+from .tools import compose_command, compose_schema, run
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return rules.load(COMPOSE_FILE)
+
+
+def check(doc: dict, tmp_path: Path, *, env_example: str | None = None) -> list[str]:
+    """Write `doc` to a scratch compose file and check that file, as the suite checks the real one."""
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return rules.problems(
+        rules.load(path),
+        env_example=ENV_EXAMPLE.read_text() if env_example is None else env_example,
+        compose_text=path.read_text(),
+    )
+
+
+def test_compose_file_passes_the_compose_specification_schema():
+    result = compose_schema(COMPOSE_FILE)
+    assert result.ok, result.output
+
+
+def test_docker_compose_accepts_the_file_with_its_secrets_and_refuses_it_without(tmp_path):
+    command = compose_command()
+    if command is None:
+        pytest.skip("Docker Compose is not installed here; the schema and our rules still checked the file")
+    shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
+    (tmp_path / "var" / "deploy" / "jwt").mkdir(parents=True)
+    values = rules.env_example_values(ENV_EXAMPLE.read_text())
+    lines = [
+        f"{name}={value or secrets.token_hex(16)}"
+        for name, value in values.items()
+        if value or rules.SECRET_NAME.search(name)
+    ]
+    (tmp_path / ".env").write_text("\n".join(lines) + "\n")
+    configured = run([*command, "--project-directory", str(tmp_path), "config", "--quiet"], cwd=tmp_path)
+    assert configured.ok, configured.output
+    shutil.copy(ENV_EXAMPLE, tmp_path / ".env")
+    refused = run([*command, "--project-directory", str(tmp_path), "config", "--quiet"], cwd=tmp_path)
+    assert not refused.ok
+    assert "in .env" in refused.output
+
+
+def test_compose_file_follows_our_rules(compose):
+    found = rules.problems(
+        compose, env_example=ENV_EXAMPLE.read_text(), compose_text=COMPOSE_FILE.read_text()
+    )
+    assert found == []
+
+
+def test_the_checked_copy_of_the_compose_file_is_clean_too(compose, tmp_path):
+    # The planted-mistake tests below check a rewritten copy; it must start out clean.
+    assert check(copy.deepcopy(compose), tmp_path) == []
+
+
+@pytest.mark.parametrize("service", DJANGO_SERVICES)
+def test_web_containers_run_the_image_command_and_answer_readiness(compose, service):
+    web = compose["services"][service]
+    assert "command" not in web, "the web process is the image's CMD (gunicorn)"
+    assert "/readyz" in " ".join(web["healthcheck"]["test"])
+
+
+def test_worker_and_stale_run_sweeper_share_the_builder_image(compose):
+    services = compose["services"]
+    assert services["builder-worker"]["image"] == services["builder"]["image"]
+    assert services["builder-sweeper"]["image"] == services["builder"]["image"]
+    assert services["builder-worker"]["command"] == ["python", "manage.py", "generation_worker"]
+
+
+def test_builder_reaches_the_demo_model_without_an_openai_key(compose):
+    env = compose["services"]["builder"]["environment"]
+    assert env["OASIS_DEMO_MODEL_URL"] == "http://demo-model:8090/v1"
+    assert env["OPENAI_API_KEY"] == "${OPENAI_API_KEY:-}"
+
+
+def test_auth_knows_every_peer_client_secret_that_the_peers_use(compose):
+    clients = compose["services"]["auth"]["environment"]["OASIS_SERVICE_CLIENTS"]
+    for peer in ("projects", "payments", "builder"):
+        secret = compose["services"][peer]["environment"]["OASIS_SERVICE_CLIENT_SECRET"]
+        assert f"{peer}={secret}" in clients
+
+
+# ---- each rule fails on a planted mistake ----
+
+
+def _set(path: str, value):
+    def plant(doc):
+        *parents, last = path.split(".")
+        node = doc
+        for key in parents:
+            node = node[key]
+        node[last] = value
+
+    return plant
+
+
+def _delete(path: str):
+    def plant(doc):
+        *parents, last = path.split(".")
+        node = doc
+        for key in parents:
+            node = node[key]
+        del node[last]
+
+    return plant
+
+
+PLANTED = {
+    "a published database port": (_set("services.auth-db.ports", ["5432:5432"]), "auth-db publishes a port"),
+    "a secret written into the file": (
+        _set("services.auth.environment.DJANGO_SECRET_KEY", "c2VjcmV0LWtleS1mb3ItYXV0aC1vbmx5"),
+        "DJANGO_SECRET_KEY is written into the compose file",
+    ),
+    "a default secret": (
+        _set("services.auth-db.environment.POSTGRES_PASSWORD", "${AUTH_DB_PASSWORD:-changeme}"),
+        "falls back to a default secret",
+    ),
+    "a password inside a URL": (
+        _set(
+            "services.projects.environment.DATABASE_URL",
+            "postgres://projects:hunter2@projects-db:5432/projects",
+        ),
+        "password written into its URL",
+    ),
+    "a Stripe key anywhere": (
+        _set(
+            "services.payments-sweeper.command",
+            ["python", "manage.py", "x", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"],
+        ),
+        "a secret is written into the compose file",
+    ),
+    "a private key inline": (
+        _set("services.auth.environment.OASIS_JWT_SIGNING_KEY", "-----BEGIN PRIVATE KEY-----\nMIIEvQ"),
+        "OASIS_JWT_SIGNING_KEY is written into the compose file",
+    ),
+    "a service without a health check": (
+        _delete("services.projects.healthcheck"),
+        "projects has no health check",
+    ),
+    "a disabled health check": (
+        _set("services.builder-worker.healthcheck", {"disable": True}),
+        "builder-worker has no health check",
+    ),
+    "depends_on as a plain list": (_set("services.gateway.depends_on", ["auth"]), "not a plain list"),
+    "depends_on without waiting for health": (
+        _set("services.gateway.depends_on.auth", {"condition": "service_started"}),
+        "service_started, not service_healthy",
+    ),
+    "no hold sweeper": (_delete("services.payments-sweeper"), "the hold sweeper"),
+    "no stale-run sweeper": (_delete("services.builder-sweeper"), "the stale-run sweeper"),
+    "no token blacklist flushing": (
+        _set("services.auth-maintenance.command", ["sh", "-c", "while :; do sleep 60; done"]),
+        "token blacklist flushing",
+    ),
+    "no idempotency purging for payments": (_delete("services.payments-maintenance"), "purging for payments"),
+    "a missing service": (_delete("services.demo-model"), "service demo-model is missing"),
+    "two databases on one volume": (
+        _set("services.projects-db.volumes", ["auth-db:/var/lib/postgresql/data"]),
+        "shares the volume auth-db",
+    ),
+    "two databases with one password": (
+        _set("services.projects-db.environment.POSTGRES_PASSWORD", "${AUTH_DB_PASSWORD:?set it}"),
+        "shares its password",
+    ),
+    "a service on another's database network": (
+        _set("services.projects.networks", ["services", "projects-data", "cache", "auth-data"]),
+        "projects can reach auth-db",
+    ),
+    "the JWT keys mounted into another service": (
+        _set("services.projects.volumes", ["${OASIS_JWT_KEYS_DIR:?set it}:/run/secrets/oasis-jwt:ro"]),
+        "projects mounts the JWT keys",
+    ),
+    "migrations in the web container": (
+        _set("services.auth.command", ["sh", "-c", "python manage.py migrate && exec gunicorn config.wsgi"]),
+        "auth runs migrations itself",
+    ),
+    "not waiting for migrations": (
+        _delete("services.auth.depends_on.auth-migrate"),
+        "does not wait for auth-migrate",
+    ),
+    "an undocumented variable": (
+        _set("services.gateway.environment.OASIS_GATEWAY_AUTH_RATE", "${OASIS_AUTH_RATE:-10r/s}"),
+        "OASIS_AUTH_RATE is used by docker-compose.yml but not documented",
+    ),
+    "a writable root filesystem": (
+        _delete("services.auth.read_only"),
+        "auth: the root filesystem is not read-only",
+    ),
+    "capabilities kept": (_delete("services.gateway.cap_drop"), "gateway: capabilities are not dropped"),
+    "an unpinned third-party image": (
+        _set("services.redis.image", "redis:latest"),
+        "redis:latest is not pinned",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(PLANTED))
+def test_our_rules_report_a_planted_mistake(mistake, compose, tmp_path):
+    plant, expected = PLANTED[mistake]
+    doc = copy.deepcopy(compose)
+    plant(doc)
+    found = check(doc, tmp_path)
+    assert any(expected in problem for problem in found), found
+
+
+def test_our_rules_report_a_secret_given_a_value_in_env_example(compose, tmp_path):
+    env_example = ENV_EXAMPLE.read_text().replace(
+        "\nAUTH_DB_PASSWORD=\n", "\nAUTH_DB_PASSWORD=hunter2hunter2\n"
+    )
+    assert env_example != ENV_EXAMPLE.read_text()
+    found = check(copy.deepcopy(compose), tmp_path, env_example=env_example)
+    assert ".env.example gives AUTH_DB_PASSWORD a value; secrets are left empty there" in found
+
+
+def test_our_rules_report_a_variable_env_example_documents_but_compose_never_reads(compose, tmp_path):
+    env_example = ENV_EXAMPLE.read_text() + "OASIS_NOT_USED=1\n"
+    found = check(copy.deepcopy(compose), tmp_path, env_example=env_example)
+    assert "OASIS_NOT_USED is in .env.example but docker-compose.yml never reads it" in found
+
+
+@pytest.mark.parametrize(
+    "plant",
+    [
+        _set("services.gateway.restart_policy", "always"),
+        _set("services.gateway.ports", "8080:8080"),
+        _set("services.auth.depends_on.auth-migrate.condition", "service_finished"),
+    ],
+    ids=["unknown key", "ports as a string", "unknown condition"],
+)
+def test_the_compose_schema_reports_a_planted_mistake(plant, compose, tmp_path):
+    doc = copy.deepcopy(compose)
+    plant(doc)
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = compose_schema(path)
+    assert not result.ok, result.output

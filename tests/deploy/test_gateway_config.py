@@ -1,0 +1,146 @@
+"""The gateway config, rendered as compose and Kubernetes would render it, passes `nginx -t` and our rules."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from . import compose_rules
+from . import gateway_config as gateway
+from .conftest import COMPOSE_FILE, ENV_EXAMPLE, K8S, OVERLAYS
+from .kubernetes_rules import load_all
+from .tools import kustomize
+
+
+@pytest.fixture(scope="module")
+def nginx() -> str:
+    found = gateway.find_nginx()
+    if found is None:
+        pytest.fail("nginx is not installed; `make test` installs Debian's nginx (apt-get install nginx)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return compose_rules.load(COMPOSE_FILE)
+
+
+def compose_services(compose: dict) -> dict[str, set[int]]:
+    """Compose service names, and the port each listens on inside the network."""
+    ports = {"gateway": 8080, "demo-model": 8090, "redis": 6379}
+    return {
+        name: {8000 if name in ("auth", "projects", "payments", "builder") else ports.get(name, 5432)}
+        for name in compose["services"]
+    }
+
+
+def kubernetes_services(docs: list[dict]) -> dict[str, set[int]]:
+    services = {}
+    for doc in docs:
+        if doc["kind"] == "Service":
+            name, namespace = doc["metadata"]["name"], doc["metadata"].get("namespace", "oasis")
+            ports = {p["port"] for p in doc["spec"]["ports"]}
+            for host in (
+                name,
+                f"{name}.{namespace}",
+                f"{name}.{namespace}.svc",
+                f"{name}.{namespace}.svc.cluster.local",
+            ):
+                services[host] = ports
+    return services
+
+
+def check(env: dict, services: dict[str, set[int]], tmp_path, nginx: str) -> tuple[list[str], str]:
+    rendered, config = gateway.render(env, tmp_path / "gateway")
+    assert rendered.ok, rendered.output
+    text = config.read_text()
+    found = gateway.problems(text, services=services, container_port=int(env["OASIS_GATEWAY_LISTEN"]))
+    result = gateway.nginx_test(nginx, config, set(services))
+    if not result.ok:
+        found.append(f"nginx -t failed:\n{result.output}")
+    return found, text
+
+
+def test_config_rendered_as_compose_renders_it_passes_nginx_t(compose, tmp_path, nginx):
+    env = gateway.compose_env(compose, ENV_EXAMPLE.read_text())
+    found, text = check(env, compose_services(compose), tmp_path, nginx)
+    assert found == []
+    assert sorted(gateway.upstreams(text)) == [
+        ("auth", 8000),
+        ("builder", 8000),
+        ("payments", 8000),
+        ("projects", 8000),
+    ]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_config_rendered_as_kubernetes_renders_it_passes_nginx_t(overlay, tmp_path, nginx):
+    docs = load_all(kustomize(K8S / "overlays" / overlay))
+    env = gateway.kubernetes_env(docs)
+    found, text = check(env, kubernetes_services(docs), tmp_path, nginx)
+    assert found == []
+    assert len(gateway.upstreams(text)) == 4
+
+
+def test_compose_and_kubernetes_route_the_same_services_on_the_same_port(compose, tmp_path):
+    compose_env = gateway.compose_env(compose, ENV_EXAMPLE.read_text())
+    kubernetes_env = gateway.kubernetes_env(load_all(kustomize(K8S / "overlays" / "prod")))
+    routed = {k: v for k, v in compose_env.items() if k.endswith("_UPSTREAM")}
+    assert routed == {k: v for k, v in kubernetes_env.items() if k.endswith("_UPSTREAM")}
+    assert compose_env["OASIS_GATEWAY_LISTEN"] == kubernetes_env["OASIS_GATEWAY_LISTEN"] == "8080"
+
+
+# ---- each check fails on a planted mistake ----
+
+
+def test_nginx_t_reports_an_unknown_variable(compose, tmp_path, nginx):
+    env = {
+        **gateway.compose_env(compose, ENV_EXAMPLE.read_text()),
+        "OASIS_GATEWAY_FORWARDED_PROTO": "$no_such_variable",
+    }
+    found, _ = check(env, compose_services(compose), tmp_path, nginx)
+    assert any("nginx -t failed" in p and "no_such_variable" in p for p in found), found
+
+
+def test_an_upstream_naming_no_service_is_reported_by_our_rules_and_by_nginx(compose, tmp_path, nginx):
+    doc = copy.deepcopy(compose)
+    doc["services"]["gateway"]["environment"]["OASIS_BUILDER_UPSTREAM"] = "bulider:8000"
+    env = gateway.compose_env(doc, ENV_EXAMPLE.read_text())
+    found, _ = check(env, compose_services(compose), tmp_path, nginx)
+    assert "upstream bulider:8000 is not a service of this deployment" in found
+    assert any("nginx -t failed" in p and "bulider" in p for p in found), found
+
+
+def test_an_upstream_on_the_wrong_port_is_reported(tmp_path, nginx):
+    docs = load_all(kustomize(K8S / "overlays" / "dev"))
+    env = {**gateway.kubernetes_env(docs), "OASIS_AUTH_UPSTREAM": "auth:8001"}
+    found, _ = check(env, kubernetes_services(docs), tmp_path, nginx)
+    assert "upstream auth:8001: auth listens on [8000]" in found
+
+
+def test_a_privileged_port_is_reported(compose, tmp_path, nginx):
+    env = {**gateway.compose_env(compose, ENV_EXAMPLE.read_text()), "OASIS_GATEWAY_LISTEN": "80"}
+    found, _ = check(env, compose_services(compose), tmp_path, nginx)
+    assert "nginx listens below 1024, which a non-root process cannot" in found
+
+
+def test_nginx_t_reports_a_broken_config(compose, tmp_path, nginx):
+    rendered, config = gateway.render(
+        gateway.compose_env(compose, ENV_EXAMPLE.read_text()), tmp_path / "gateway"
+    )
+    assert rendered.ok
+    config.write_text(config.read_text().replace("keepalive 32;", "keepalive_typo 32;", 1))
+    result = gateway.nginx_test(nginx, config, set(compose_services(compose)))
+    assert not result.ok
+    assert "keepalive_typo" in result.output
+
+
+def test_where_no_private_hosts_file_is_allowed_the_rewritten_config_is_checked(
+    compose, tmp_path, nginx, monkeypatch
+):
+    monkeypatch.setattr(gateway, "private_hosts_file_works", lambda: False)
+    env = gateway.compose_env(compose, ENV_EXAMPLE.read_text())
+    found, _ = check(env, compose_services(compose), tmp_path, nginx)
+    assert found == []
+    assert "server 127.0.0.1:8000" in (tmp_path / "gateway" / "nginx-resolved.conf").read_text()

@@ -1,0 +1,373 @@
+"""Overlays render and pass `kubernetes-validate --strict` and our rules; each check fails on a mistake."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from . import kubernetes_rules as rules
+from .conftest import DJANGO_SERVICES, K8S, OVERLAYS, replace_once
+from .tools import CONTAINER_TMP, RenderError, kubernetes_validate, kustomize
+
+# The oldest Kubernetes the manifests promise to work on (docs/operations.md), and the newest schemas bundled.
+KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, list[dict]]:
+    return {overlay: rules.load_all(kustomize(K8S / "overlays" / overlay)) for overlay in OVERLAYS}
+
+
+def named(docs: list[dict], kind: str, name: str) -> dict:
+    return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
+
+
+def containers(doc: dict) -> list[dict]:
+    pod = rules.pod_template(doc)
+    return pod["spec"].get("initContainers", []) + pod["spec"]["containers"]
+
+
+def config_map(docs: list[dict], prefix: str) -> dict:
+    return next(
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith(prefix + "-")
+    )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_overlay_passes_kubernetes_validate_strict(overlay, version, rendered, tmp_path):
+    path = tmp_path / f"{overlay}.yaml"
+    path.write_text(yaml.safe_dump_all(rendered[overlay], sort_keys=False))
+    result = kubernetes_validate(path, version=version)
+    assert result.ok, result.output
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_follows_our_rules(overlay, rendered):
+    assert rules.problems(rendered[overlay]) == []
+
+
+def test_dev_runs_its_datastores_in_the_cluster_with_one_replica_each(rendered):
+    docs = rendered["dev"]
+    for service in DJANGO_SERVICES:
+        database = named(docs, "StatefulSet", f"{service}-db")
+        assert database["spec"]["template"]["spec"]["containers"][0]["envFrom"] == [
+            {"secretRef": {"name": f"oasis-{service}-db"}}
+        ]
+    assert named(docs, "Deployment", "redis")
+    for doc in docs:
+        if doc["kind"] in ("Deployment", "StatefulSet"):
+            assert doc["spec"].get("replicas", 1) == 1, rules.ident(doc)
+        if doc["kind"] == "HorizontalPodAutoscaler":
+            assert (doc["spec"]["minReplicas"], doc["spec"]["maxReplicas"]) == (1, 1)
+    images = {c["image"] for d in docs if rules.pod_template(d) for c in containers(d)}
+    ours = {image for image in images if image.startswith("imagi-oasis/")}
+    assert ours
+    assert all(image.endswith(":dev") for image in ours), ours
+
+
+def test_prod_uses_external_datastores_and_more_replicas(rendered):
+    docs = rendered["prod"]
+    assert not [d for d in docs if d["kind"] == "StatefulSet"]
+    assert not [d for d in docs if d["metadata"]["name"] == "redis"]
+    for name in ("auth", "projects", "payments"):
+        assert named(docs, "Deployment", name)["spec"]["replicas"] >= 2
+    for hpa in (d for d in docs if d["kind"] == "HorizontalPodAutoscaler"):
+        assert hpa["spec"]["minReplicas"] >= 2
+    policy = named(docs, "NetworkPolicy", "services-to-external-datastores")
+    assert {p["port"] for p in policy["spec"]["egress"][0]["ports"]} >= {5432, 6379}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_peer_urls_and_gateway_upstreams_name_services_that_exist(overlay, rendered):
+    docs = rendered[overlay]
+    ports = {
+        (s["metadata"]["name"], p["port"]) for s in docs if s["kind"] == "Service" for p in s["spec"]["ports"]
+    }
+    shared = config_map(docs, "oasis-shared")["data"]
+    builder = config_map(docs, "oasis-builder")["data"]
+    urls = [v for k, v in shared.items() if k.endswith("_URL")] + [builder["OASIS_DEMO_MODEL_URL"]]
+    for url in urls:
+        host, port = re.match(r"^http://([\w-]+):(\d+)", url).groups()
+        assert (host, int(port)) in ports, url
+    gateway = config_map(docs, "oasis-gateway")["data"]
+    upstreams = {k: v for k, v in gateway.items() if k.endswith("_UPSTREAM")}
+    assert set(upstreams) == {f"OASIS_{s.upper()}_UPSTREAM" for s in DJANGO_SERVICES}
+    for address in upstreams.values():
+        host, port = address.split(":")
+        assert (host, int(port)) in ports, address
+
+
+@pytest.mark.parametrize("service", DJANGO_SERVICES)
+def test_allowed_hosts_names_the_service_and_the_pod_address_for_metrics(service, rendered):
+    deployment = named(rendered["prod"], "Deployment", service)
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    names = [e["name"] for e in env]
+    assert names.index("POD_IP") < names.index("ALLOWED_HOSTS"), "$(POD_IP) expands only if defined before"
+    hosts = next(e["value"] for e in env if e["name"] == "ALLOWED_HOSTS").split(",")
+    assert service in hosts
+    assert "$(POD_IP)" in hosts
+
+
+def test_only_auth_is_given_the_jwt_signing_key_path_it_can_open(rendered):
+    docs = rendered["prod"]
+    assert config_map(docs, "oasis-auth")["data"]["OASIS_JWT_SIGNING_KEY_FILE"].startswith(
+        "/var/run/secrets/oasis/jwt/"
+    )
+    mounts = named(docs, "Deployment", "auth")["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    assert {"name": "jwt-keys", "mountPath": "/var/run/secrets/oasis/jwt", "readOnly": True} in mounts
+
+
+# ---- each check fails on a planted mistake ----
+
+
+def _container(doc_name: str, kind: str = "Deployment", index: int = 0):
+    def get(docs):
+        return named(docs, kind, doc_name)["spec"]["template"]["spec"]["containers"][index]
+
+    return get
+
+
+def _without(keys: tuple[str, ...], getter):
+    def plant(docs):
+        target = getter(docs)
+        for key in keys:
+            target.pop(key, None)
+
+    return plant
+
+
+def _pod_spec(name: str, kind: str = "Deployment"):
+    return lambda docs: rules.pod_template(named(docs, kind, name))["spec"]
+
+
+def _remove(kind: str, name: str):
+    def plant(docs):
+        docs.remove(named(docs, kind, name))
+
+    return plant
+
+
+def _set_probe_path(docs):
+    _container("auth")(docs)["readinessProbe"]["httpGet"]["path"] = "/api/v1/auth/me/"
+
+
+def _literal_database_url(docs):
+    _container("projects")(docs)["env"].append(
+        {"name": "DATABASE_URL", "value": "postgres://projects:hunter2@db.internal:5432/projects"}
+    )
+
+
+def _jwt_into_projects(docs):
+    spec = _pod_spec("projects")(docs)
+    spec["volumes"].append({"name": "jwt", "secret": {"secretName": "oasis-jwt-keys"}})
+
+
+def _jwt_env_into_worker(docs):
+    _container("builder-worker")(docs)["envFrom"].append({"secretRef": {"name": "oasis-jwt-keys"}})
+
+
+def _other_secret(docs):
+    _container("projects")(docs)["envFrom"].append({"secretRef": {"name": "oasis-payments-secrets"}})
+
+
+def _secret_in_config_map(docs):
+    config_map(docs, "oasis-auth")["data"]["DJANGO_SECRET_KEY"] = "c2VjcmV0LWtleS1mb3ItYXV0aC1vbmx5"
+
+
+def _migrate_in_web(docs):
+    container = _container("payments")(docs)
+    container["command"] = ["sh", "-c", "python manage.py migrate && exec gunicorn config.wsgi"]
+
+
+def _no_migration_wait(docs):
+    _pod_spec("payments")(docs).pop("initContainers")
+
+
+def _sweeper_with_every(docs):
+    cronjob = named(docs, "CronJob", "payments-release-expired-holds")
+    rules.pod_template(cronjob)["spec"]["containers"][0]["command"] += ["--every", "30"]
+
+
+def _overlapping_cron(docs):
+    named(docs, "CronJob", "builder-sweep-generations")["spec"]["concurrencyPolicy"] = "Allow"
+
+
+def _replicas_under_hpa(docs):
+    named(docs, "Deployment", "gateway")["spec"]["replicas"] = 3
+
+
+def _service_selecting_nothing(docs):
+    named(docs, "Service", "payments")["spec"]["selector"]["app.kubernetes.io/name"] = "payment"
+
+
+def _writable_root(docs):
+    _container("auth")(docs)["securityContext"]["readOnlyRootFilesystem"] = False
+
+
+def _root_user(docs):
+    _pod_spec("gateway")(docs)["securityContext"]["runAsUser"] = 0
+
+
+def _no_non_root(docs):
+    _pod_spec("builder")(docs)["securityContext"].pop("runAsNonRoot")
+    for container in containers(named(docs, "Deployment", "builder")):
+        container["securityContext"].pop("runAsNonRoot")
+
+
+def _no_tmp(docs):
+    container = _container("projects")(docs)
+    container["volumeMounts"] = [m for m in container["volumeMounts"] if m["mountPath"] != CONTAINER_TMP]
+
+
+def _token_mounted(docs):
+    _pod_spec("auth")(docs)["automountServiceAccountToken"] = True
+
+
+def _latest(docs):
+    _container("demo-model")(docs)["image"] = "imagi-oasis/demo-model:latest"
+
+
+def _privileged_escalation(docs):
+    _container("gateway")(docs)["securityContext"]["allowPrivilegeEscalation"] = True
+
+
+PLANTED = {
+    "a Deployment without probes": (
+        _without(("startupProbe", "livenessProbe", "readinessProbe"), _container("auth")),
+        "Deployment/auth auth: no liveness probe",
+    ),
+    "a worker without a liveness probe": (
+        _without(("livenessProbe",), _container("builder-worker")),
+        "without ports still needs a liveness probe",
+    ),
+    "a probe on a path ALLOWED_HOSTS guards": (_set_probe_path, "not /readyz"),
+    "no resource limits": (_without(("resources",), _container("payments")), "no limits memory"),
+    "a writable root filesystem": (_writable_root, "root filesystem is not read-only"),
+    "runs as root": (_root_user, "runs as uid 0"),
+    "runAsNonRoot missing": (_no_non_root, "runAsNonRoot is not set"),
+    "privilege escalation": (_privileged_escalation, "privilege escalation is allowed"),
+    "no writable /tmp": (_no_tmp, f"{CONTAINER_TMP} is not an emptyDir"),
+    "a mounted service account token": (_token_mounted, "mounts a service account token"),
+    "an image tagged latest": (_latest, "uses :latest"),
+    "a database URL written in": (_literal_database_url, "DATABASE_URL is written into the manifest"),
+    "a secret in a ConfigMap": (_secret_in_config_map, "DJANGO_SECRET_KEY is a secret in a ConfigMap"),
+    "the JWT key mounted into projects": (
+        _jwt_into_projects,
+        "Deployment/projects: mounts the JWT private key",
+    ),
+    "the JWT key in the worker's environment": (_jwt_env_into_worker, "reads the JWT private key"),
+    "another service's Secret": (_other_secret, "reads the Secret oasis-payments-secrets"),
+    "no autoscaler for the worker": (
+        _remove("HorizontalPodAutoscaler", "builder-worker"),
+        "builder-worker: no Horiz",
+    ),
+    "replicas under an autoscaler": (_replicas_under_hpa, "sets replicas although an autoscaler owns them"),
+    "no disruption budget": (
+        _remove("PodDisruptionBudget", "payments"),
+        "Deployment/payments: no PodDisruptionBudget",
+    ),
+    "a Service selecting nothing": (_service_selecting_nothing, "Service/payments: selects no pods"),
+    "no migration Job": (_remove("Job", "payments-migrate"), "payments: needs exactly one migration Job"),
+    "migrations in the web container": (_migrate_in_web, "Deployment/payments: runs migrations itself"),
+    "not waiting for migrations": (
+        _no_migration_wait,
+        "Deployment/payments: does not wait for its migrations",
+    ),
+    "no token blacklist flushing": (
+        _remove("CronJob", "auth-flush-expired-tokens"),
+        "token blacklist flushing",
+    ),
+    "no stale-run sweeper": (_remove("CronJob", "builder-sweep-generations"), "the stale-run sweeper"),
+    "no idempotency purging": (
+        _remove("CronJob", "projects-purge-idempotency-records"),
+        "purging for projects",
+    ),
+    "a sweeper CronJob that loops": (_sweeper_with_every, "loops with --every"),
+    "overlapping CronJob runs": (_overlapping_cron, "concurrencyPolicy is not Forbid"),
+    "no default deny": (_remove("NetworkPolicy", "default-deny"), "no default-deny NetworkPolicy"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(PLANTED))
+def test_our_rules_report_a_planted_mistake(mistake, rendered):
+    plant, expected = PLANTED[mistake]
+    docs = copy.deepcopy(rendered["dev"])
+    plant(docs)
+    found = rules.problems(docs)
+    assert any(expected in problem for problem in found), found
+
+
+def test_a_deployment_without_probes_in_the_sources_is_reported(k8s_copy):
+    manifest = k8s_copy / "base" / "demo-model.yaml"
+    text = manifest.read_text()
+    planted = re.sub(
+        r"          (startupProbe|livenessProbe|readinessProbe):\n(            .*\n|              .*\n)+",
+        "",
+        text,
+    )
+    assert planted != text
+    manifest.write_text(planted)
+    found = rules.problems(rules.load_all(kustomize(k8s_copy / "overlays" / "prod")))
+    assert "Deployment/demo-model demo-model: no liveness probe" in found
+
+
+def test_a_secret_added_to_the_sources_is_reported(k8s_copy):
+    (k8s_copy / "base" / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: oasis-auth-secrets\n"
+        "stringData:\n  DJANGO_SECRET_KEY: c2VjcmV0LWtleS1mb3ItYXV0aC1vbmx5\n"
+    )
+    replace_once(
+        k8s_copy / "base" / "kustomization.yaml",
+        "  - cronjobs.yaml\n",
+        "  - cronjobs.yaml\n  - secret.yaml\n",
+    )
+    found = rules.problems(rules.load_all(kustomize(k8s_copy / "overlays" / "dev")))
+    assert any("Secret/oasis-auth-secrets: a Secret is written into the manifests" in p for p in found), found
+
+
+def test_an_overlay_that_pulls_latest_is_reported(k8s_copy):
+    replace_once(
+        k8s_copy / "overlays" / "prod" / "kustomization.yaml",
+        "resources:\n",
+        "images:\n  - name: imagi-oasis/auth\n    newTag: latest\nresources:\n",
+    )
+    found = rules.problems(rules.load_all(kustomize(k8s_copy / "overlays" / "prod")))
+    assert any("imagi-oasis/auth:latest uses :latest" in p for p in found), found
+
+
+def test_kubernetes_validate_reports_a_misspelled_field(k8s_copy, tmp_path):
+    replace_once(k8s_copy / "base" / "gateway.yaml", "periodSeconds: 2", "periodSecond: 2")
+    path = tmp_path / "dev.yaml"
+    path.write_text(kustomize(k8s_copy / "overlays" / "dev"))
+    result = kubernetes_validate(path, version=KUBERNETES_VERSIONS[0])
+    assert not result.ok
+    assert "periodSecond" in result.output
+
+
+def test_kubernetes_validate_reports_a_wrong_type(k8s_copy, tmp_path):
+    replace_once(k8s_copy / "base" / "demo-model.yaml", "failureThreshold: 30", "failureThreshold: thirty")
+    path = tmp_path / "prod.yaml"
+    path.write_text(kustomize(k8s_copy / "overlays" / "prod"))
+    assert not kubernetes_validate(path, version=KUBERNETES_VERSIONS[0]).ok
+
+
+def test_rendering_reports_a_missing_resource(k8s_copy):
+    replace_once(k8s_copy / "base" / "kustomization.yaml", "  - cronjobs.yaml\n", "  - cronjob.yaml\n")
+    with pytest.raises(RenderError, match=r"cronjob\.yaml"):
+        kustomize(k8s_copy / "overlays" / "dev")
+
+
+def test_every_manifest_in_the_tree_is_used_by_a_kustomization():
+    listed = set()
+    for kustomization in K8S.rglob("kustomization.yaml"):
+        spec = yaml.safe_load(kustomization.read_text())
+        for entry in spec.get("resources", []):
+            listed.add((kustomization.parent / entry).resolve())
+    manifests = {p.resolve() for p in K8S.rglob("*.yaml") if p.name != "kustomization.yaml"}
+    unused = sorted(str(Path(p).relative_to(K8S)) for p in manifests - listed)
+    assert unused == []
