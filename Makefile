@@ -4,12 +4,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install dev test deploy-check lint format openapi clean
+.PHONY: help install dev test deploy-check fuzz lint format openapi clean
 
 help:
 	@echo "make dev      install everything and run the whole system on http://localhost:8080"
 	@echo "make test     install everything and run every test suite"
 	@echo "make deploy-check  validate the images, docker-compose.yml and k8s/ offline (part of make test)"
+	@echo "make fuzz     fuzz every public API deeply with schemathesis (make test runs a short round)"
 	@echo "make lint     ruff check and format check"
 	@echo "make format   format the code with ruff"
 	@echo "make openapi  regenerate each service's committed openapi.yaml"
@@ -32,6 +33,9 @@ test: install
 
 deploy-check: install
 	$(BIN)/pytest -q tests/deploy
+
+fuzz: install
+	OASIS_FUZZ_EXAMPLES=$${OASIS_FUZZ_EXAMPLES:-150} $(BIN)/pytest -q tests/fuzz
 
 lint: install
 	$(BIN)/ruff check .

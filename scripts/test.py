@@ -1,4 +1,4 @@
-"""`make test`: lint, every service's own suite with its own settings, the deployment checks, then end-to-end.
+"""`make test`: lint, every service's own suite, the deployment checks, end-to-end, contracts, fuzzing.
 
 With OASIS_TEST_DATABASE_URL (a PostgreSQL server URL) and OASIS_TEST_REDIS_URL set, as
 .ci/run sets them, every suite uses them; otherwise SQLite and the database cache.
@@ -47,6 +47,18 @@ def main(argv: list[str]) -> int:
     )
     results.append(
         run("tests/e2e (the system through the gateway)", [str(BIN / "pytest"), "-q", "tests/e2e", *extra])
+    )
+    results.append(
+        run(
+            "tests/contract (pacts: consumers write them, the providers started for real replay them)",
+            [str(BIN / "pytest"), "-q", "tests/contract", *extra],
+        )
+    )
+    results.append(
+        run(
+            "tests/fuzz (schemathesis on every public API, bounded; `make fuzz` goes deeper)",
+            [str(BIN / "pytest"), "-q", "tests/fuzz", *extra],
+        )
     )
 
     print("\n=== summary ===")

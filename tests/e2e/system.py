@@ -98,6 +98,9 @@ class System:
     services: tuple[str, ...] = SERVICES
     gateway_overrides: dict = field(default_factory=dict)
     env_overrides: dict = field(default_factory=dict)
+    # Services that mount the provider-state hook for contract verification (tests/contract):
+    # they run in the test environment, since production refuses the hook.
+    provider_states: tuple[str, ...] = ()
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     gateway_port: int = 0
@@ -157,6 +160,8 @@ class System:
         if redis_url:
             env["REDIS_URL"] = redis_url
             env["OASIS_CACHE_KEY_PREFIX"] = f"e2e-{self.run_id}"
+        if service in self.provider_states:
+            env.update({"OASIS_ENVIRONMENT": "test", "OASIS_PROVIDER_STATES": "1"})
         env.update(self.env_overrides.get(service, {}))
         return env
 

@@ -7,6 +7,7 @@ import time
 import requests
 
 from tests.e2e.conftest import Client, bearer, fresh_ip
+from tests.e2e.system import REPO, SERVICES
 
 
 def test_home_page_says_what_imagi_oasis_is(gateway):
@@ -25,9 +26,15 @@ def test_docs_serve_the_reference_from_local_files(gateway):
     viewer = gateway.get("/docs/redoc.standalone.js")
 
     assert page.status_code == 200
-    assert "auth" in services.json()
-    assert gateway.get("/docs/auth.yaml").status_code == 200
+    assert set(services.json()) >= set(SERVICES) | {"auth"}
+    for service in services.json():
+        reference = gateway.get(f"/docs/{service}.yaml")
+        assert reference.status_code == 200, service
+        assert reference.text == (REPO / "services" / service / "openapi.yaml").read_text(), service
     assert viewer.status_code == 200
+    assert "Redoc" in viewer.text
+    # Every script and stylesheet of the page comes from the gateway itself.
+    assert "://" not in page.text
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
 
 

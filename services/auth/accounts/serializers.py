@@ -74,6 +74,10 @@ class PasswordResetSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 
 
+class PasswordResetAcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="The same words whether or not the account exists.")
+
+
 class PasswordResetConfirmSerializer(serializers.Serializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)

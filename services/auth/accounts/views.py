@@ -12,6 +12,7 @@ from accounts.models import User
 from accounts.serializers import (
     MeUpdateSerializer,
     PasswordChangeSerializer,
+    PasswordResetAcceptedSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
     RegisterSerializer,
@@ -96,7 +97,9 @@ class PasswordResetView(APIView):
     @extend_schema(
         request=PasswordResetSerializer,
         responses={
-            202: OpenApiResponse(description="Accepted, whether or not the email exists."),
+            202: OpenApiResponse(
+                PasswordResetAcceptedSerializer, description="Accepted, whether or not the email exists."
+            ),
             **error_responses(400, 429),
         },
         auth=[],

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from oasis_common.provider_states import provider_state_urls
 from tokens.urls import internal_urlpatterns
 
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("internal/v1/", include(internal_urlpatterns)),
     path("admin/", admin.site.urls),
     path("", include("oasis_common.urls")),
+    # Contract tests only: empty unless OASIS_PROVIDER_STATES is on, which production refuses.
+    *provider_state_urls("config.provider_states"),
 ]
 
 handler400 = "oasis_common.errors.bad_request"

@@ -5,4 +5,11 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Under ASGI every request runs on a thread of its own, so a persistent connection is one per
+# request, never reused and held until its thread goes; Django advises none under ASGI.
+os.environ.setdefault("OASIS_DB_CONN_MAX_AGE", "0")
 application = get_asgi_application()
+
+# The run task brings in the openai SDK (half a second of CPU): load it with the process, not
+# inside its first POST.
+import generations.tasks  # noqa: E402, F401

@@ -21,7 +21,8 @@ from catalog.models import LanguageModel
 from generations import context, events, peers
 from generations.models import ACTIVE, Generation, Message, Role, Status, UserSlot
 from generations.settlement import generation_settle
-from oasis_common.errors import Conflict, NotFound, PeerUnavailable, ServiceError
+from generations.tasks import run_generation
+from oasis_common.errors import Conflict, NotFound, ServiceError
 
 logger = logging.getLogger("oasis.generations")
 
@@ -51,6 +52,7 @@ class Estimate:
     model: LanguageModel
     input_tokens: int
     ceiling: int
+    project: dict  # the project's metadata from projects, as the estimate saw it
 
 
 def generation_estimate(
@@ -69,7 +71,7 @@ def generation_estimate(
         if max_credits < smallest:
             raise CeilingTooLow(details={"max_credits": [f"At least {smallest} credits are needed."]})
         ceiling = min(ceiling, max_credits)
-    return Estimate(model=model, input_tokens=input_tokens, ceiling=max(1, ceiling))
+    return Estimate(model=model, input_tokens=input_tokens, ceiling=max(1, ceiling), project=project)
 
 
 def history_of(*, user_id, project_id) -> list[tuple[str, str]]:
@@ -98,33 +100,47 @@ def generation_create(
     estimate = estimate_for(
         user_id=user_id, project_id=project_id, prompt=prompt, model_slug=model_slug, max_credits=max_credits
     )
-    project = peers.project_get(project_id=project_id, owner_id=user_id)
     generation = _generation_insert(
         user_id=user_id,
         project_id=project_id,
         prompt=prompt,
         mode=mode,
         estimate=estimate,
-        project=project,
+        project=estimate.project,
         max_credits=max_credits,
     )
     try:
         hold = peers.hold_create(user_id=user_id, amount=estimate.ceiling, generation_id=generation.id)
-    except (peers.InsufficientCredits, PeerUnavailable):
+    except Exception:
         # Nothing ran and nothing is held: the generation never existed.
         generation.delete()
         raise
-    with transaction.atomic():
-        Generation.objects.filter(pk=generation.pk).update(hold_id=hold.id)
-        generation.hold_id = hold.id
-        Message.objects.create(
-            project_id=project_id, user_id=user_id, generation=generation, role=Role.USER, content=prompt
-        )
-        events.event_append(generation_id=generation.id, type="status", data={"status": Status.QUEUED})
-        from generations.tasks import run_generation
-
-        transaction.on_commit(lambda: run_generation.enqueue(str(generation.id)))
+    try:
+        with transaction.atomic():
+            Generation.objects.filter(pk=generation.pk).update(hold_id=hold.id)
+            generation.hold_id = hold.id
+            Message.objects.create(
+                project_id=project_id, user_id=user_id, generation=generation, role=Role.USER, content=prompt
+            )
+            events.event_append(generation_id=generation.id, type="status", data={"status": Status.QUEUED})
+            # The task row is written in this same transaction: a committed generation always has
+            # its task, and a failed one leaves none behind.
+            run_generation.enqueue(str(generation.id))
+    except Exception:
+        _abandon(generation=generation, hold_id=hold.id)
+        raise
     return generation
+
+
+def _abandon(*, generation: Generation, hold_id: str) -> None:
+    """Undo an accepted generation that could not be queued: give the hold back, forget the run."""
+    try:
+        peers.hold_release(hold_id=hold_id, generation_id=generation.id)
+    except Exception:
+        logger.exception(
+            "Could not release the hold of abandoned generation %s; it expires on its own", generation.id
+        )
+    Generation.objects.filter(pk=generation.pk).delete()
 
 
 def _generation_insert(

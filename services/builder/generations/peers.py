@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, wraps
 
 from django.conf import settings
 from rest_framework import status
 
+from generations.connections import release_connection
 from oasis_common.client import ServiceClient
 from oasis_common.errors import NotFound, PeerUnavailable, ServiceError
 
@@ -22,6 +24,17 @@ def payments() -> ServiceClient:
     return ServiceClient("payments", settings.OASIS["PAYMENTS_URL"])
 
 
+def _peer_call(function: Callable) -> Callable:
+    """A peer may take seconds to answer (timeouts, retries): no database connection is held meanwhile."""
+
+    @wraps(function)
+    def call(*args, **kwargs):
+        release_connection()
+        return function(*args, **kwargs)
+
+    return call
+
+
 def _unexpected(service: str, response) -> PeerUnavailable:
     return PeerUnavailable(details={"service": service, "status": response.status_code})
 
@@ -29,6 +42,7 @@ def _unexpected(service: str, response) -> PeerUnavailable:
 # ---- projects ----
 
 
+@_peer_call
 def project_get(*, project_id, owner_id) -> dict:
     """The project's metadata if it belongs to `owner_id`; NotFound otherwise (never a leak)."""
     response = projects().get(f"/internal/v1/projects/{project_id}", params={"owner_id": str(owner_id)})
@@ -39,6 +53,7 @@ def project_get(*, project_id, owner_id) -> dict:
     return response.json()
 
 
+@_peer_call
 def project_snapshot(*, project_id, owner_id, revision: int | None = None, max_bytes: int) -> dict:
     params = {"owner_id": str(owner_id), "max_bytes": max_bytes}
     if revision is not None:
@@ -65,6 +80,7 @@ class ChangeRefused(Exception):
         self.error = error
 
 
+@_peer_call
 def project_apply_changes(
     *, project_id, owner_id, generation_id, base_revision: int, message: str, changes: dict
 ) -> dict:
@@ -113,6 +129,7 @@ class Hold:
     amount: int
 
 
+@_peer_call
 def hold_create(*, user_id, amount: int, generation_id) -> Hold:
     # The hold outlives the longest run, and the sweeper's grace after it.
     ttl = int(settings.OASIS["MAX_WALL_SECONDS"]) + 15 * 60
@@ -140,6 +157,7 @@ def hold_create(*, user_id, amount: int, generation_id) -> Hold:
 SETTLED_ALREADY = frozenset({"hold_not_open", "hold_expired"})
 
 
+@_peer_call
 def hold_capture(*, hold_id: str, amount: int, generation_id) -> bool:
     """Charge `amount` of the hold (the rest is released); False if the hold had already ended."""
     response = payments().post(
@@ -150,6 +168,7 @@ def hold_capture(*, hold_id: str, amount: int, generation_id) -> bool:
     return _settled(response)
 
 
+@_peer_call
 def hold_release(*, hold_id: str, generation_id) -> bool:
     response = payments().post(
         f"/internal/v1/holds/{hold_id}/release", json={}, idempotency_key=f"release:{generation_id}"

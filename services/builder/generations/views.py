@@ -27,6 +27,8 @@ from oasis_common.schema import error_responses
 
 
 class ProjectGenerationsView(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         request=GenerationCreateSerializer,
         responses={202: GenerationSerializer, **error_responses(400, 401, 402, 404, 409, 429, 503)},
@@ -53,19 +55,21 @@ class ProjectGenerationsView(APIView):
     )
     def get(self, request, project_id):
         queryset = generations.generations_for_project(user_id=request.user.id, project_id=project_id)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(GenerationSerializer(page, many=True).data)
 
 
 class ProjectMessagesView(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         responses={200: MessageSerializer(many=True), **error_responses(401, 404, 503)},
         summary="The project's conversation, oldest first",
     )
     def get(self, request, project_id):
         queryset = generations.messages_for_project(user_id=request.user.id, project_id=project_id)
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
 

@@ -57,7 +57,8 @@ def _session(retries: int, methods: frozenset[str]) -> requests.Session:
         # would turn its 429s into silent retries; the backoff above is the only wait.
         respect_retry_after_header=False,
     )
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=20)
+    # Sized for a worker's threads all calling one peer at once.
+    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=oasis_settings.HTTP_POOL_SIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

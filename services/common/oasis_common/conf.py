@@ -21,9 +21,11 @@ DEFAULTS = {
     "HTTP_CONNECT_TIMEOUT": 2.0,
     "HTTP_READ_TIMEOUT": 10.0,
     "HTTP_RETRIES": 2,
+    "HTTP_POOL_SIZE": 100,
     "HTTP_RETRY_BACKOFF": 0.2,
     "READY_PEERS": [],
     "IDEMPOTENCY_RETENTION_HOURS": 48,
+    "PROVIDER_STATES": False,
     # File path rules shared by projects (which stores files) and the builder (whose models name them).
     "MAX_PATH_BYTES": 512,
     "MAX_PATH_DEPTH": 32,

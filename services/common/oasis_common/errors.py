@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -110,6 +111,20 @@ def _message_of(detail) -> str:
     return str(detail)
 
 
+def _database_unavailable(exc) -> bool:
+    """A lost or locked database (temporary), as opposed to a query that is wrong (a bug: 500)."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if "locked" in str(exc):
+        return True
+    try:
+        return not connections["default"].is_usable()
+    except Exception:
+        return True
+
+
 def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every failure becomes the envelope; unknown errors a clean 500."""
     headers = {}
@@ -124,6 +139,12 @@ def exception_handler(exc, context):
         return Response(
             envelope("bad_request", "The request was refused."), status=status.HTTP_400_BAD_REQUEST
         )
+
+    if _database_unavailable(exc):
+        # The database is down or dropped the connection: temporary, and not the client's fault.
+        logger.error("Database unavailable: %s", exc.__class__.__name__)
+        body = envelope("service_unavailable", "The service is unavailable. Try again shortly.")
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
 
     if isinstance(exc, ServiceError):
         body = envelope(exc.code, exc.message, exc.details)

@@ -8,6 +8,9 @@ bind = env.get_str("OASIS_BIND", "0.0.0.0:8000")
 workers = env.get_int("OASIS_WEB_WORKERS", 2)
 threads = env.get_int("OASIS_WEB_THREADS", 1)
 timeout = env.get_int("OASIS_WEB_TIMEOUT", 60)
+# As long a request line as the gateway lets through (8k), so an address nginx accepts is never
+# refused by gunicorn with a plain-text 400 instead of the JSON envelope.
+limit_request_line = 8190
 graceful_timeout = 20
 keepalive = 5
 accesslog = None  # oasis_common.middleware logs each request once, as JSON

@@ -29,6 +29,9 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
     debug = env.get_bool("DJANGO_DEBUG", False)
     if production and debug:
         raise ImproperlyConfigured("DJANGO_DEBUG must not be on in production")
+    provider_states = env.get_bool("OASIS_PROVIDER_STATES", False)
+    if production and provider_states:
+        raise ImproperlyConfigured("OASIS_PROVIDER_STATES is for contract tests, never for production")
 
     auth_url = peer_url("auth")
     return {
@@ -149,10 +152,13 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
             "HTTP_CONNECT_TIMEOUT": env.get_float("OASIS_HTTP_CONNECT_TIMEOUT", 2.0),
             "HTTP_READ_TIMEOUT": env.get_float("OASIS_HTTP_READ_TIMEOUT", 10.0),
             "HTTP_RETRIES": env.get_int("OASIS_HTTP_RETRIES", 2),
+            "HTTP_POOL_SIZE": env.get_int("OASIS_HTTP_POOL_SIZE", 100),
             # Seconds: no wait before the first retry, backoff * 2**(n-1) before retry n >= 2.
             "HTTP_RETRY_BACKOFF": env.get_float("OASIS_HTTP_RETRY_BACKOFF", 0.2),
             "READY_PEERS": env.get_list("OASIS_READY_PEERS"),
             "IDEMPOTENCY_RETENTION_HOURS": env.get_int("OASIS_IDEMPOTENCY_RETENTION_HOURS", 48),
+            # Contract tests only: mounts oasis_common.provider_states (never in production).
+            "PROVIDER_STATES": provider_states,
         },
     }
 

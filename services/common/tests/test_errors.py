@@ -231,3 +231,25 @@ def test_an_authentication_failure_names_its_scheme():
     exc = exceptions.NotAuthenticated()
     exc.auth_header = 'Bearer realm="oasis"'
     assert handle(exc)["WWW-Authenticate"] == 'Bearer realm="oasis"'
+
+
+def test_a_lost_database_is_a_503_envelope_not_a_500(monkeypatch):
+    from django.db import OperationalError, connections
+
+    from oasis_common.errors import exception_handler
+
+    monkeypatch.setattr(connections["default"], "is_usable", lambda: False)
+    response = exception_handler(OperationalError("could not connect to server"), {})
+
+    assert response.status_code == 503
+    assert response.data["error"]["code"] == "service_unavailable"
+    assert "connect" not in str(response.data)
+    assert response["Retry-After"] == "5"
+
+
+def test_a_locked_database_is_a_503(db):
+    from django.db import OperationalError
+
+    from oasis_common.errors import exception_handler
+
+    assert exception_handler(OperationalError("database is locked"), {}).status_code == 503

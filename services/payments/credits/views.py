@@ -44,7 +44,7 @@ class LedgerView(generics.ListAPIView):
 
     @extend_schema(
         parameters=[LedgerQuerySerializer],
-        responses={200: LedgerEntrySerializer(many=True), **error_responses(400, 401)},
+        responses={200: LedgerEntrySerializer(many=True), **error_responses(400, 401, 404)},
         summary="Your ledger, newest first",
     )
     def get(self, request, *args, **kwargs):

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from files.urls import internal_urlpatterns as files_internal
+from oasis_common.provider_states import provider_state_urls
 from previews.urls import public_urlpatterns as preview_pages
 from projects.urls import internal_urlpatterns as projects_internal
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("internal/v1/", include(projects_internal + files_internal)),
     path("admin/", admin.site.urls),
     path("", include("oasis_common.urls")),
+    # Contract tests only: empty unless OASIS_PROVIDER_STATES is on, which production refuses.
+    *provider_state_urls("config.provider_states"),
 ]
 
 handler400 = "oasis_common.errors.bad_request"

@@ -30,9 +30,12 @@ from projects.serializers import (
 
 
 class ProjectListView(GenericAPIView):
+    # What OPTIONS describes for POST; each method names its own serializers below.
+    serializer_class = ProjectCreateSerializer
+
     @extend_schema(
         parameters=[ProjectListQuerySerializer],
-        responses={200: ProjectSerializer(many=True), **error_responses(400, 401)},
+        responses={200: ProjectSerializer(many=True), **error_responses(400, 401, 404)},
         summary="Your projects, most recently changed first",
     )
     def get(self, request):

@@ -228,3 +228,15 @@ def test_projects_need_a_user_token(anonymous, path):
 
 def test_a_service_token_is_refused_on_the_public_api(builder):
     error_of(builder.get(PROJECTS), 401, "invalid_token")
+
+
+def test_options_on_the_collection_describes_creation(ada):
+    """Found by fuzzing: OPTIONS used to end in a 500 (the view had no serializer to describe)."""
+    response = ada.options(PROJECTS)
+
+    assert response.status_code == 200
+    assert "name" in response.json()["actions"]["POST"]
+
+
+def test_a_page_past_the_end_is_a_404_envelope(ada, project):
+    error_of(ada.get(PROJECTS, {"page": 0}), 404, "not_found")
