@@ -167,3 +167,21 @@ def run_concurrently(count: int, action, *, timeout: float = 60, raise_errors: b
             if isinstance(result, Exception):
                 raise result
     return results
+
+
+def committed_schema() -> str:
+    """The service's committed openapi.yaml."""
+    from pathlib import Path
+
+    return (Path(settings.BASE_DIR) / "openapi.yaml").read_text()
+
+
+def generated_schema(folder) -> str:
+    """What drf-spectacular generates from the code now, validated, warnings failing."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    generated = Path(folder) / "openapi.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(generated))
+    return generated.read_text()
