@@ -7,6 +7,7 @@ With OASIS_TEST_DATABASE_URL (a PostgreSQL server URL) and OASIS_TEST_REDIS_URL 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,10 +17,22 @@ from platform_tools import REPO, SERVICES_DIR, django_services, ensure_nginx
 BIN = REPO / ".venv" / "bin"
 
 
+# Each test has its own limit (pytest-timeout, in every pytest.ini); this bounds a whole step
+# in case something hangs outside a test, so a hang costs minutes, never CI's whole budget.
+STEP_LIMIT_SECONDS = int(os.environ.get("OASIS_TEST_STEP_LIMIT_SECONDS", "900"))
+
+
 def run(title: str, command: list[str], cwd=REPO) -> tuple[str, bool, float]:
     print(f"\n=== {title} ===", flush=True)
     started = time.monotonic()
-    ok = subprocess.run(command, cwd=cwd).returncode == 0
+    process = subprocess.Popen(command, cwd=cwd, start_new_session=True)
+    try:
+        ok = process.wait(timeout=STEP_LIMIT_SECONDS) == 0
+    except subprocess.TimeoutExpired:
+        print(f"\n{title}: still running after {STEP_LIMIT_SECONDS} s; stopped", file=sys.stderr, flush=True)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        ok = False
     return title, ok, time.monotonic() - started
 
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from . import compose_rules as rules
+from . import tools
 from .conftest import COMPOSE_FILE, DJANGO_SERVICES, ENV_EXAMPLE
 from .tools import compose_command, compose_schema, run
 
@@ -37,9 +38,9 @@ def test_compose_file_passes_the_compose_specification_schema():
 
 
 def test_docker_compose_accepts_the_file_with_its_secrets_and_refuses_it_without(tmp_path):
-    command = compose_command()
+    command, why_not = compose_command()
     if command is None:
-        pytest.skip("Docker Compose is not installed here; the schema and our rules still checked the file")
+        pytest.skip(f"{why_not}; the schema and our rules still checked the file")
     shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
     (tmp_path / "var" / "deploy" / "jwt").mkdir(parents=True)
     values = rules.env_example_values(ENV_EXAMPLE.read_text())
@@ -250,3 +251,30 @@ def test_the_compose_schema_reports_a_planted_mistake(plant, compose, tmp_path):
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     result = compose_schema(path)
     assert not result.ok, result.output
+
+
+def fake_compose(tmp_path, name: str, version: str):
+    script = tmp_path / name
+    script.write_text(f"#!/bin/sh\necho '{version}'\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_compose_v1_is_never_taken_for_compose_v2(tmp_path, monkeypatch):
+    v1 = fake_compose(tmp_path, "docker-compose", "1.29.2")
+    monkeypatch.setattr(tools.shutil, "which", lambda name: None)
+    monkeypatch.setattr(tools, "find", lambda name: v1)
+
+    command, why_not = tools.compose_command()
+
+    assert command is None
+    assert "v2.24 or newer" in why_not
+    assert "1.29" in why_not
+
+
+def test_a_standalone_compose_v2_is_taken(tmp_path, monkeypatch):
+    v2 = fake_compose(tmp_path, "docker-compose", "2.40.3")
+    monkeypatch.setattr(tools.shutil, "which", lambda name: None)
+    monkeypatch.setattr(tools, "find", lambda name: v2)
+
+    assert tools.compose_command() == ([v2], "")

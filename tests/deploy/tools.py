@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,15 +94,33 @@ def compose_schema(path: Path) -> Result:
     return run([tool, "--builtin-schema", "vendor.compose-spec", str(path)])
 
 
-def compose_command() -> list[str] | None:
-    """Docker Compose itself, where it is installed (the plugin or the standalone binary)."""
+# docs/operations.md states the same minimum; Compose v1 (docker-compose 1.x) cannot read the file.
+COMPOSE_MINIMUM = (2, 24)
+
+
+def compose_version(command: list[str]) -> tuple[int, ...] | None:
+    result = run([*command, "version", "--short"])
+    found = re.match(r"v?(\d+)\.(\d+)", result.output.strip()) if result.ok else None
+    return tuple(int(part) for part in found.groups()) if found else None
+
+
+def compose_command() -> tuple[list[str] | None, str]:
+    """Docker Compose v2 (the plugin or a standalone v2 binary), or None and why not."""
+    candidates = []
     docker = shutil.which("docker")
-    if docker and run([docker, "compose", "version"]).ok:
-        return [docker, "compose"]
+    if docker:
+        candidates.append([docker, "compose"])
     standalone = find("docker-compose")
-    if standalone and run([standalone, "version"]).ok:
-        return [standalone]
-    return None
+    if standalone:
+        candidates.append([standalone])
+    seen = []
+    for command in candidates:
+        version = compose_version(command)
+        if version is not None and version >= COMPOSE_MINIMUM:
+            return command, ""
+        seen.append(f"{' '.join(command)}: {'.'.join(map(str, version)) if version else 'not working'}")
+    minimum = ".".join(map(str, COMPOSE_MINIMUM))
+    return None, f"Docker Compose v{minimum} or newer is not installed ({'; '.join(seen) or 'none found'})"
 
 
 def hadolint(*paths: Path) -> Result:

@@ -1,4 +1,4 @@
-"""ASGI entry point for the builder service."""
+"""ASGI entry point for the builder service: Django, plus the lifespan that runs the event hub."""
 
 import os
 
@@ -8,8 +8,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Under ASGI every request runs on a thread of its own, so a persistent connection is one per
 # request, never reused and held until its thread goes; Django advises none under ASGI.
 os.environ.setdefault("OASIS_DB_CONN_MAX_AGE", "0")
-application = get_asgi_application()
+django_application = get_asgi_application()
 
 # The run task brings in the openai SDK (half a second of CPU): load it with the process, not
 # inside its first POST.
+from django.conf import settings  # noqa: E402
+
 import generations.tasks  # noqa: E402, F401
+from generations.hub import lifespan  # noqa: E402
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await lifespan(receive, send, url=settings.OASIS.get("REDIS_URL") or "")
+        return
+    await django_application(scope, receive, send)

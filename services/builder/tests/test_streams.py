@@ -47,7 +47,9 @@ def parse(raw: str) -> list[dict]:
     return events
 
 
-async def _read(url: str, token: str, *, last_event_id=None, limit=None, timeout=10.0) -> tuple[int, str]:
+async def _read(
+    url: str, token: str, *, last_event_id=None, limit=None, timeout=10.0, arrivals=None, opened=None
+) -> tuple[int, str]:
     headers = {"Authorization": f"Bearer {token}"}
     if last_event_id is not None:
         headers["Last-Event-ID"] = str(last_event_id)
@@ -60,6 +62,10 @@ async def _read(url: str, token: str, *, last_event_id=None, limit=None, timeout
         while limit is None or len(parse(raw)) < limit:
             chunk = await asyncio.wait_for(iterator.__anext__(), timeout=timeout)
             raw += chunk.decode() if isinstance(chunk, bytes) else chunk
+            if opened is not None:
+                opened.set()
+            if arrivals is not None:
+                arrivals.extend([time.monotonic()] * (len(parse(raw)) - len(arrivals)))
     except StopAsyncIteration:
         pass
     finally:
@@ -115,21 +121,27 @@ def test_an_interrupted_client_resumes_and_sees_every_event_exactly_once(generat
 
 
 def test_events_arrive_live_while_the_run_goes(generation, user_id):
-    arrived = []
+    appended = []  # when each event was committed
+    arrivals = []  # when the client had it
+    opened = threading.Event()
 
     def run():
+        opened.wait(timeout=10)
         for n in range(3):
-            time.sleep(0.15)
+            time.sleep(0.3)
+            appended.append(time.monotonic())
             append(generation, "text", delta=str(n))
-            arrived.append(time.monotonic())
+        time.sleep(0.3)
+        appended.append(time.monotonic())
         append(generation, "done", status="done", cost=1, revision=None, summary="")
 
     threading.Thread(target=run).start()
-    started = time.monotonic()
-    _, raw = read(generation, user_id)
+    _, raw = read(generation, user_id, arrivals=arrivals, opened=opened)
 
     assert [e["event"] for e in parse(raw)] == ["text", "text", "text", "done"]
-    assert time.monotonic() - started >= 0.45
+    # Each event reached the client after it was stored and before the next one was.
+    for n in range(3):
+        assert appended[n] <= arrivals[n] < appended[n + 1]
 
 
 def test_an_idle_stream_sends_heartbeats(generation, user_id):
