@@ -13,7 +13,7 @@ help:
 	@echo "make fuzz     fuzz every public API deeply with schemathesis (make test runs a short round)"
 	@echo "make lint     ruff check and format check"
 	@echo "make format   format the code with ruff"
-	@echo "make openapi  regenerate each service's committed openapi.yaml"
+	@echo "make openapi  regenerate each service's committed openapi.yaml (public) and openapi-internal.yaml"
 	@echo "make clean    remove the virtualenv and local state (var/)"
 
 install: $(VENV)/.installed
@@ -45,10 +45,15 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# openapi.yaml is the public API (what the gateway routes and publishes at /docs/);
+# openapi-internal.yaml the service-to-service API under /internal/.
 openapi: install
 	@for service in $$($(BIN)/python -c 'import sys; sys.path.insert(0, "scripts"); from platform_tools import django_services; print(*django_services())'); do \
-		echo "services/$$service/openapi.yaml"; \
-		(cd services/$$service && OASIS_VAR_DIR=$$(mktemp -d) ../../$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml) || exit 1; \
+		echo "services/$$service/openapi.yaml services/$$service/openapi-internal.yaml"; \
+		(cd services/$$service && export OASIS_VAR_DIR=$$(mktemp -d) \
+			&& ../../$(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml \
+			&& ../../$(BIN)/python manage.py spectacular --validate --fail-on-warn \
+				--custom-settings oasis_common.schema.INTERNAL_API --file openapi-internal.yaml) || exit 1; \
 	done
 
 clean:

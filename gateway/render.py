@@ -32,7 +32,7 @@ GATEWAY_DIR = Path(__file__).resolve().parent
 REPO_ROOT = GATEWAY_DIR.parent
 sys.path.insert(0, str(GATEWAY_DIR))
 
-from routes import ROUTES  # noqa: E402
+from routes import ROUTES, Route  # noqa: E402
 
 MAX_AUTH_CACHE_SECONDS = 5
 RATE = re.compile(r"^\d+r/[sm]$")
@@ -40,6 +40,7 @@ SIZE = re.compile(r"^\d+[kKmMgG]?$")
 UPSTREAM = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d+$")
 NETWORK = re.compile(r"^[0-9A-Fa-f.:]+(/\d{1,3})?$")
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+DOCUMENTED_PATH = re.compile(r"^  '?(/[^\s':]*)'?:\s*$", re.MULTILINE)
 
 
 class ConfigError(ValueError):
@@ -138,8 +139,19 @@ def render(config: GatewayConfig) -> str:
     return env.get_template("nginx.conf.j2").render(routes=routes, **vars(config))
 
 
+def documented_paths(spec: str) -> list[str]:
+    """The paths an OpenAPI document in drf-spectacular's YAML describes (the gateway has no YAML parser)."""
+    return DOCUMENTED_PATH.findall(spec)
+
+
+def unrouted_paths(route: Route, spec: str) -> list[str]:
+    """Paths a service documents that the gateway does not route to it: internal or someone else's."""
+    routed = (*route.prefixes, *route.public_prefixes)
+    return [path for path in documented_paths(spec) if not path.startswith(routed)]
+
+
 def build_site(out: Path) -> None:
-    """The home page, and /docs/ with every service's committed OpenAPI document."""
+    """The home page, and /docs/ with every service's public OpenAPI document (never the internal one)."""
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(GATEWAY_DIR / "site", out)
@@ -148,6 +160,9 @@ def build_site(out: Path) -> None:
     for route in ROUTES:
         spec = REPO_ROOT / "services" / route.service / "openapi.yaml"
         if spec.exists():
+            unrouted = unrouted_paths(route, spec.read_text())
+            if unrouted:
+                raise ConfigError(f"{spec} documents paths the gateway does not route: {', '.join(unrouted)}")
             shutil.copy(spec, docs / f"{route.service}.yaml")
             specs.append(route.service)
     (docs / "services.json").write_text("[" + ",".join(f'"{s}"' for s in specs) + "]\n")
@@ -187,7 +202,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     prepare_runtime(config)
     if not args.no_site:
-        build_site(config.site_root)
+        try:
+            build_site(config.site_root)
+        except ConfigError as exc:
+            print(f"gateway: {exc}", file=sys.stderr)
+            return 2
     args.config.parent.mkdir(parents=True, exist_ok=True)
     args.config.write_text(text)
     return 0

@@ -1,4 +1,4 @@
-"""What `make dev` and `make test` share: the services in this checkout, nginx, migrations."""
+"""What `make dev` and `make test` share: the services in this checkout, the Procfile, nginx, migrations."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+
+from oasis_common.settings import SERVICE_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES_DIR = REPO / "services"
-PORTS = {"auth": 8001, "projects": 8002, "payments": 8003, "builder": 8004}
+PROCFILE = REPO / "Procfile"
 # How each service's web process is served by gunicorn (the builder streams events: ASGI).
 WEB_APPLICATION = {"builder": ["-k", "uvicorn_worker.UvicornWorker", "config.asgi"]}
 # Management commands that run after a service's migrations, before it starts.
@@ -19,7 +22,14 @@ AFTER_MIGRATE = {"builder": [("sync_models",)]}
 
 def django_services() -> list[str]:
     """Services present in this checkout, in dependency order."""
-    return [name for name in PORTS if (SERVICES_DIR / name / "manage.py").exists()]
+    return [name for name in SERVICE_NAMES if (SERVICES_DIR / name / "manage.py").exists()]
+
+
+def dev_processes() -> list[str]:
+    """The processes `make dev` runs: the Procfile's, in its order."""
+    from honcho.environ import parse_procfile
+
+    return list(parse_procfile(PROCFILE.read_text()).processes)
 
 
 def find_nginx() -> str | None:
@@ -61,8 +71,8 @@ def manage(service: str, *args: str, env: dict | None = None) -> None:
     )
 
 
-def migrate_all(env: dict | None = None) -> None:
-    for service in django_services():
+def migrate_all(env: dict | None = None, services: Iterable[str] | None = None) -> None:
+    for service in django_services() if services is None else services:
         print(f"  migrating {service}", flush=True)
         manage(service, "migrate", "--no-input", "-v", "0", env=env)
         manage(service, "createcachetable", env=env)

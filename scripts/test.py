@@ -1,4 +1,4 @@
-"""`make test`: lint, every service's own suite, the deployment checks, end-to-end, contracts, fuzzing.
+"""`make test`: lint, each service's suite, the deployment and `make dev` checks, e2e, contracts, fuzzing.
 
 With OASIS_TEST_DATABASE_URL (a PostgreSQL server URL) and OASIS_TEST_REDIS_URL set, as
 .ci/run sets them, every suite uses them; otherwise SQLite and the database cache.
@@ -56,6 +56,12 @@ def main(argv: list[str]) -> int:
         run(
             "tests/deploy (images, compose, Kubernetes, gateway config; offline)",
             [str(BIN / "pytest"), "-q", "tests/deploy", *extra],
+        )
+    )
+    results.append(
+        run(
+            "tests/dev (make dev: the port table, taken ports, the announcement)",
+            [str(BIN / "pytest"), "-q", "tests/dev", *extra],
         )
     )
     results.append(

@@ -47,3 +47,7 @@ JWK = {
         "0UPFcdu4mtosxLbSc80HYL7U1p73iA2hwyQ"
     ),
 }
+
+# The page of the provider state "a project of the user" (projects' config/provider_states.py):
+# a contract that carries file contents carries these exact bytes.
+SITE_INDEX = b"<!doctype html>\n<h1>Hello</h1>\n<link rel=stylesheet href=css/site.css>\n"

@@ -17,27 +17,41 @@ from tests.contract.gateway import echo_service, gateway
 VERIFY = "/internal/v1/verify"
 
 
+PROJECTS = "/api/v1/projects/"
+
+
 @pytest.fixture
 def through_gateway(pacts, tmp_path):
-    """Serve `pact` as auth and send one GET for a protected projects path through the gateway."""
+    """Serve `pact` as auth and send one request (GET unless told) for the projects list through nginx."""
 
-    def send(pact, headers: dict) -> requests.Response:
+    def send(pact, headers: dict, method: str = "GET") -> requests.Response:
         with (
             pacts.serving(pact) as auth,
             echo_service() as projects,
             gateway(tmp_path, auth=auth.removeprefix("http://"), projects=projects) as url,
         ):
-            return requests.get(f"{url}/api/v1/projects/", headers=headers, timeout=10)
+            return requests.request(method, f"{url}{PROJECTS}", headers=headers, timeout=10)
 
     return send
 
 
-def user_checked(pact, state: str, credential: str, expression: str, pattern: str):
-    (
-        pact.upon_receiving(f"the gateway's check of {state}")
+def check_of(
+    pact, description: str, state: str, credential: str, expression: str, pattern: str, method="GET"
+):
+    """The gateway's verify request: the caller's credential, and the request it is about to pass on."""
+    return (
+        pact.upon_receiving(f"the gateway's check of {description}")
         .given(state)
         .with_request("GET", VERIFY)
         .with_header("Authorization", matchers.from_state(f"Bearer {credential}", expression, pattern))
+        .with_header("X-Original-Method", method)
+        .with_header("X-Original-URI", PROJECTS)
+    )
+
+
+def user_checked(pact, state: str, credential: str, expression: str, pattern: str):
+    (
+        check_of(pact, state, state, credential, expression, pattern)
         .will_respond_with(200)
         .with_header("X-User-Id", matchers.uuid(examples.USER_ID))
         .with_header("X-Oasis-Token", matchers.jwt(examples.ACCESS_TOKEN))
@@ -67,6 +81,32 @@ def test_an_api_key_reaches_the_service_as_the_jwt_auth_minted(pacts, through_ga
     assert seen["X-User-Id"] == examples.USER_ID
     # The phantom token: the service sees the short JWT, never the API key.
     assert seen["Authorization"] == f"Bearer {examples.ACCESS_TOKEN}"
+
+
+def test_an_api_key_beyond_its_scope_is_a_403_insufficient_scope(pacts, through_gateway):
+    pact = pacts.new("gateway", "auth")
+    state = "a user with a read-only API key"
+    (
+        check_of(
+            pact,
+            f"a POST by {state}",
+            state,
+            examples.API_KEY,
+            "Bearer ${api_key}",
+            r"^Bearer oak_\w+$",
+            "POST",
+        )
+        .will_respond_with(403)
+        .with_header("X-Oasis-Error", "insufficient_scope")
+    )
+
+    response = through_gateway(pact, {"Authorization": f"Bearer {examples.API_KEY}"}, method="POST")
+
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "insufficient_scope"
+    assert error["message"] == "This API key's scope does not allow this request."
+    assert "X-User-Id" not in response.headers
 
 
 @pytest.mark.parametrize(

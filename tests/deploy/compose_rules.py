@@ -48,6 +48,38 @@ def env_example_values(text: str) -> dict[str, str]:
     return values
 
 
+def interpolate(value: str, dotenv: dict[str, str]) -> str:
+    """Compose's ${VAR}, ${VAR:-default} and ${VAR:?message}, with `dotenv` as the .env."""
+
+    def substitute(match: re.Match) -> str:
+        name, operator, default = match.group(1), match.group(2) or "", match.group(3) or ""
+        value = dotenv.get(name, "")
+        if value:
+            return value
+        return default if operator.lstrip(":").startswith("-") else ""
+
+    return VARIABLE.sub(substitute, value).replace("$$", "$")
+
+
+def published_addresses(service: dict, dotenv: dict[str, str]) -> list[tuple[str, str]]:
+    """Each published port as (host address, the port mapping); an empty address means every interface."""
+    found = []
+    for entry in service.get("ports") or []:
+        if isinstance(entry, dict):
+            address = interpolate(str(entry.get("host_ip", "")), dotenv)
+            mapping = f"{interpolate(str(entry.get('published', '')), dotenv)}:{entry.get('target')}"
+        else:
+            mapping = interpolate(str(entry), dotenv).split("/")[0]
+            parts = mapping.rsplit(":", 2)
+            address = parts[0] if len(parts) == 3 else ""
+        found.append((address.strip("[]"), mapping))
+    return found
+
+
+def is_every_interface(address: str) -> bool:
+    return address in ("", "0.0.0.0", "::")  # noqa: S104 - the addresses this rule refuses
+
+
 def _strings(value) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -107,12 +139,21 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
         if name not in services:
             found.append(f"service {name} is missing")
 
-    # Only the gateway publishes a port.
+    # Only the gateway publishes a port, and by default (no .env, or .env.example's) on this host only.
     for name, service in services.items():
         if service.get("ports") and name != "gateway":
             found.append(f"{name} publishes a port; only the gateway may")
     if not services.get("gateway", {}).get("ports"):
         found.append("the gateway publishes no port")
+    for dotenv in ({}, env_example_values(env_example)):
+        for name, service in services.items():
+            for address, mapping in published_addresses(service, dotenv):
+                problem = (
+                    f"{name} publishes {mapping} on every interface by default; "
+                    "default to an address such as 127.0.0.1 (operators may open it in .env)"
+                )
+                if is_every_interface(address) and problem not in found:
+                    found.append(problem)
 
     # Health checks, and depends_on that waits for them.
     for name, service in services.items():
@@ -137,6 +178,13 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
                     )
             else:
                 found.append(f"{name}: depends on {target}, which does not exist")
+
+    # The worker has no HTTP: its health is its claiming loop's heartbeat.
+    for name, service in services.items():
+        test = (service.get("healthcheck") or {}).get("test") or ""
+        test = test if isinstance(test, str) else " ".join(map(str, test))
+        if "generation_worker" in _command(service) and "worker_alive" not in test:
+            found.append(f"{name} runs the generation worker, but its health check is not worker_alive")
 
     # Migrations: one one-shot per service, which everything of that service waits for.
     for service_name in DJANGO_SERVICES:

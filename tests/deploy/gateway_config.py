@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from . import dockerfile_rules
-from .compose_rules import VARIABLE, env_example_values
+from .compose_rules import env_example_values, interpolate
 from .tools import REPO, Result, run
 
 RENDERER = REPO / "gateway" / "render.py"
@@ -28,19 +28,6 @@ IMAGE_ONLY = ("PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
 def image_env() -> dict[str, str]:
     env = dockerfile_rules.final_env(REPO / "gateway" / "Dockerfile")
     return {k: v for k, v in env.items() if k not in IMAGE_ONLY}
-
-
-def interpolate(value: str, dotenv: dict[str, str]) -> str:
-    """Compose's ${VAR}, ${VAR:-default} and ${VAR:?message}, with .env.example as the .env."""
-
-    def substitute(match: re.Match) -> str:
-        name, operator, default = match.group(1), match.group(2) or "", match.group(3) or ""
-        value = dotenv.get(name, "")
-        if value:
-            return value
-        return default if operator.lstrip(":").startswith("-") else ""
-
-    return VARIABLE.sub(substitute, value).replace("$$", "$")
 
 
 def compose_env(compose: dict, env_example: str) -> dict[str, str]:

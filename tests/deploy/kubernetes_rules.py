@@ -110,6 +110,11 @@ def _probe_problems(where: str, container: dict, *, ours: bool) -> list[str]:
     if not container.get("ports"):
         if "livenessProbe" not in container:
             found.append(f"{where}: a process without ports still needs a liveness probe")
+        elif "generation_worker" in _command(container):
+            # Only the claiming loop's heartbeat shows a wedged worker; `manage.py check` passes anyway.
+            probe = " ".join((container["livenessProbe"].get("exec") or {}).get("command", []))
+            if "worker_alive" not in probe:
+                found.append(f"{where}: the worker's liveness probe does not ask manage.py worker_alive")
         return found
     for kind in PROBE_PATHS:
         probe = container.get(f"{kind}Probe")

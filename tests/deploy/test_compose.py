@@ -90,6 +90,20 @@ def test_builder_reaches_the_demo_model_without_an_openai_key(compose):
     assert env["OPENAI_API_KEY"] == "${OPENAI_API_KEY:-}"
 
 
+def test_the_gateway_is_published_on_this_host_only_unless_env_says_otherwise(compose):
+    gateway = compose["services"]["gateway"]
+    assert rules.published_addresses(gateway, {}) == [("127.0.0.1", "127.0.0.1:8080:8080")]
+    example = rules.env_example_values(ENV_EXAMPLE.read_text())
+    assert rules.published_addresses(gateway, example) == [("127.0.0.1", "127.0.0.1:8080:8080")]
+    [(address, _)] = rules.published_addresses(gateway, {"OASIS_GATEWAY_PUBLISH": "0.0.0.0:8080"})
+    assert rules.is_every_interface(address)
+
+
+def test_the_worker_is_healthy_while_its_claiming_loop_beats(compose):
+    worker = compose["services"]["builder-worker"]
+    assert worker["healthcheck"]["test"] == ["CMD", "python", "manage.py", "worker_alive"]
+
+
 def test_auth_knows_every_peer_client_secret_that_the_peers_use(compose):
     clients = compose["services"]["auth"]["environment"]["OASIS_SERVICE_CLIENTS"]
     for peer in ("projects", "payments", "builder"):
@@ -208,6 +222,26 @@ PLANTED = {
         _set("services.redis.image", "redis:latest"),
         "redis:latest is not pinned",
     ),
+    "the gateway on every interface by default": (
+        _set("services.gateway.ports", ["${OASIS_GATEWAY_PUBLISH:-8080}:8080"]),
+        "gateway publishes 8080:8080 on every interface by default",
+    ),
+    "a port published without an address": (
+        _set("services.gateway.ports", ["8080:8080"]),
+        "gateway publishes 8080:8080 on every interface by default",
+    ),
+    "a long-form port without host_ip": (
+        _set("services.gateway.ports", [{"target": 8080, "published": "8080"}]),
+        "gateway publishes 8080:8080 on every interface by default",
+    ),
+    "the gateway on 0.0.0.0 by default": (
+        _set("services.gateway.ports", ["${OASIS_GATEWAY_PUBLISH:-0.0.0.0:8080}:8080"]),
+        "gateway publishes 0.0.0.0:8080:8080 on every interface by default",
+    ),
+    "the worker checked like a sweeper": (
+        _set("services.builder-worker.healthcheck.test", ["CMD", "python", "manage.py", "check"]),
+        "builder-worker runs the generation worker, but its health check is not worker_alive",
+    ),
 }
 
 
@@ -227,6 +261,15 @@ def test_our_rules_report_a_secret_given_a_value_in_env_example(compose, tmp_pat
     assert env_example != ENV_EXAMPLE.read_text()
     found = check(copy.deepcopy(compose), tmp_path, env_example=env_example)
     assert ".env.example gives AUTH_DB_PASSWORD a value; secrets are left empty there" in found
+
+
+def test_our_rules_report_an_env_example_that_opens_the_gateway_to_every_network(compose, tmp_path):
+    env_example = ENV_EXAMPLE.read_text().replace(
+        "\nOASIS_GATEWAY_PUBLISH=127.0.0.1:8080\n", "\nOASIS_GATEWAY_PUBLISH=0.0.0.0:8080\n"
+    )
+    assert env_example != ENV_EXAMPLE.read_text()
+    found = check(copy.deepcopy(compose), tmp_path, env_example=env_example)
+    assert any("gateway publishes 0.0.0.0:8080:8080 on every interface by default" in p for p in found)
 
 
 def test_our_rules_report_a_variable_env_example_documents_but_compose_never_reads(compose, tmp_path):

@@ -102,6 +102,16 @@ def test_peer_urls_and_gateway_upstreams_name_services_that_exist(overlay, rende
         assert (host, int(port)) in ports, address
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_worker_is_restarted_when_its_claiming_loop_stops_beating(overlay, rendered):
+    worker = named(rendered[overlay], "Deployment", "builder-worker")["spec"]["template"]["spec"]
+    [container] = worker["containers"]
+    for probe in ("startupProbe", "livenessProbe"):
+        assert container[probe]["exec"]["command"] == ["python", "manage.py", "worker_alive"]
+    # Its heartbeat file lives under /tmp: the pod's own emptyDir, shared with the probe's exec.
+    assert {"name": "tmp", "mountPath": CONTAINER_TMP} in container["volumeMounts"]
+
+
 @pytest.mark.parametrize("service", DJANGO_SERVICES)
 def test_allowed_hosts_names_the_service_and_the_pod_address_for_metrics(service, rendered):
     deployment = named(rendered["prod"], "Deployment", service)
@@ -232,6 +242,11 @@ def _latest(docs):
     _container("demo-model")(docs)["image"] = "imagi-oasis/demo-model:latest"
 
 
+def _worker_probed_by_check(docs):
+    probe = _container("builder-worker")(docs)["livenessProbe"]
+    probe["exec"]["command"] = ["python", "manage.py", "check", "--database", "default"]
+
+
 def _privileged_escalation(docs):
     _container("gateway")(docs)["securityContext"]["allowPrivilegeEscalation"] = True
 
@@ -244,6 +259,10 @@ PLANTED = {
     "a worker without a liveness probe": (
         _without(("livenessProbe",), _container("builder-worker")),
         "without ports still needs a liveness probe",
+    ),
+    "a worker probe blind to a stuck loop": (
+        _worker_probed_by_check,
+        "Deployment/builder-worker worker: the worker's liveness probe does not ask manage.py worker_alive",
     ),
     "a probe on a path ALLOWED_HOSTS guards": (_set_probe_path, "not /readyz"),
     "no resource limits": (_without(("resources",), _container("payments")), "no limits memory"),

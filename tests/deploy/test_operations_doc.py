@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 from . import compose_rules
 from .conftest import ENV_EXAMPLE, K8S
@@ -72,6 +73,15 @@ def test_every_variable_the_code_reads_is_documented():
 def test_every_compose_and_manifest_variable_is_documented():
     compose = compose_rules.env_example_values(ENV_EXAMPLE.read_text())
     assert undocumented(OPERATIONS.read_text(), set(compose) | manifest_variables()) == []
+
+
+def test_every_variable_that_moves_a_port_of_make_dev_is_documented():
+    sys.path.insert(0, str(REPO / "scripts"))
+    from platform_tools import dev_processes
+    from ports import DEFAULT_PORTS, PORT_BASE_VARIABLE, port_variable
+
+    variables = {PORT_BASE_VARIABLE} | {port_variable(p) for p in dev_processes() if p in DEFAULT_PORTS}
+    assert undocumented(OPERATIONS.read_text(), variables) == []
 
 
 def test_a_variable_missing_from_the_doc_is_reported(tmp_path):

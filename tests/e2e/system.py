@@ -32,7 +32,7 @@ from oasis_common.keys import generate_private_pem  # noqa: E402
 
 sys.path.insert(0, str(REPO / "scripts"))
 
-from platform_tools import AFTER_MIGRATE, PORTS, WEB_APPLICATION, django_services  # noqa: E402
+from platform_tools import AFTER_MIGRATE, SERVICE_NAMES, WEB_APPLICATION, django_services  # noqa: E402
 
 # Every Django service present in this checkout, in dependency order; OASIS_E2E_SERVICES
 # (comma-separated) narrows it, e.g. to work on one service without starting the others.
@@ -41,7 +41,7 @@ SERVICES = tuple(
     for name in django_services()
     if name in (os.environ.get("OASIS_E2E_SERVICES") or ",".join(django_services())).split(",")
 )
-SERVICES_ALL = tuple(PORTS)
+SERVICES_ALL = SERVICE_NAMES
 
 
 def free_port() -> int:
@@ -143,6 +143,7 @@ class System:
                 "OASIS_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
                 "OASIS_EMAIL_FILE_PATH": str(self.mail_dir),
                 "OASIS_THROTTLE_REGISTER": "100000/hour",
+                "OASIS_THROTTLE_REGISTER_NETWORK": "100000/hour",
                 "OASIS_THROTTLE_PASSWORD_RESET": "100000/hour",
                 "OASIS_THROTTLE_PASSWORD_RESET_CONFIRM": "100000/hour",
                 "OASIS_WEB_WORKERS": "2",

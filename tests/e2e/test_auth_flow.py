@@ -35,7 +35,19 @@ def test_register_sign_in_and_read_profile(gateway):
     assert response.json()["id"] == user["id"]
 
 
-def test_refresh_rotates_and_a_reused_refresh_token_is_refused(gateway, account):
+def test_register_answers_with_a_pair_that_works_at_once(gateway):
+    user = register(gateway)
+    assert user["token_type"] == "Bearer"
+
+    response = gateway.get("/api/v1/auth/me/", headers=bearer(user["access"]))
+
+    assert response.status_code == 200
+    assert response.json()["id"] == user["id"]
+    rotated = gateway.post("/api/v1/auth/token/refresh/", json={"refresh": user["refresh"]})
+    assert rotated.status_code == 200
+
+
+def test_refresh_rotates_and_a_reused_refresh_token_ends_the_whole_sign_in(gateway, account):
     first = gateway.post("/api/v1/auth/token/refresh/", json={"refresh": account["refresh"]})
     assert first.status_code == 200
     rotated = first.json()
@@ -47,7 +59,9 @@ def test_refresh_rotates_and_a_reused_refresh_token_is_refused(gateway, account)
     assert reused.status_code == 401
     assert reused.json()["error"]["code"] == "token_reused"
     again = gateway.post("/api/v1/auth/token/refresh/", json={"refresh": rotated["refresh"]})
-    assert again.status_code == 200
+    assert again.status_code == 401
+    assert again.json()["error"]["code"] == "token_revoked"
+    refused_within(gateway, "/api/v1/auth/me/", rotated["access"])
 
 
 def test_after_logout_the_old_access_token_is_refused_within_five_seconds(gateway, account):

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.skipif("payments" not in SERVICES, reason="the payments
 PAYMENTS = "/api/v1/payments/"
 WEBHOOK_SECRET = "whsec_e2e_webhook_secret"
 ORIGIN = "https://app.example.test"
+HOST = ORIGIN.removeprefix("https://")
 
 
 class FakeStripe(ThreadingHTTPServer):
@@ -189,6 +190,38 @@ def test_a_return_url_outside_the_allowed_origins_is_refused(gateway, buyer):
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "redirect_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://evil.example\\@{HOST}/",
+        f"{ORIGIN}\\@evil.example/",
+        f"https://user@{HOST}/",
+        f"{ORIGIN}%2F@evil.example/",
+        "//evil.example/",
+        "javascript:alert(1)",
+        f"{ORIGIN}\t.evil.example/",
+        f" {ORIGIN}/",
+    ],
+)
+@pytest.mark.parametrize("field", ["success_url", "cancel_url"])
+def test_a_hostile_return_url_is_refused_naming_the_field(gateway, buyer, stripe, field, url):
+    sent = len(stripe.requests)
+
+    response = checkout(gateway, buyer, **{field: url})
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "validation_error"
+    assert set(response.json()["error"]["details"]) == {field}
+    assert len(stripe.requests) == sent
+
+
+def test_the_packs_are_purchasable_with_stripe(gateway, buyer):
+    response = gateway.get(f"{PAYMENTS}packs/", headers=buyer["auth"])
+
+    assert response.status_code == 200, response.text
+    assert {pack["purchasable"] for pack in response.json()} == {True}
 
 
 def test_stripes_signed_webhook_through_the_gateway_grants_the_credits_once(gateway, buyer):

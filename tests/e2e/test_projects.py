@@ -62,16 +62,34 @@ def test_a_project_from_a_template_is_edited_listed_diffed_and_restored(gateway,
     assert files_of(gateway, auth, landing)["index.html"] == sha(b"<h1>Edited</h1>\n")
     history = gateway.get(f"{base}/revisions/", headers=auth).json()
     assert [revision["number"] for revision in history["results"]] == [2, 1]
+    assert {change["action"] for change in history["results"][1]["changes"]} == {"created"}
     diff = gateway.get(f"{base}/revisions/diff", params={"from": 1, "to": 2}, headers=auth).json()
     [changed] = diff["files"]
     assert changed["path"] == "index.html"
+    assert changed["action"] == "modified"
     assert "+<h1>Edited</h1>" in changed["diff"]
 
     restored = gateway.post(f"{base}/revisions/1/restore/", json={}, headers=auth)
+    again = gateway.post(f"{base}/revisions/3/restore/", json={}, headers=auth)
 
     assert restored.status_code == 201
     assert restored.json()["number"] == 3
     assert files_of(gateway, auth, landing) == files_of(gateway, auth, landing, revision=1)
+    assert again.status_code == 200, again.text
+    assert again.json() == restored.json()
+    assert gateway.get(f"{base}/revisions/", headers=auth).json()["count"] == 3
+
+
+def test_a_create_only_write_over_an_existing_file_says_the_file_exists(gateway, auth, landing):
+    url = f"{PROJECTS}{landing['id']}/files/index.html"
+
+    response = gateway.put(url, data=b"mine", headers={**auth, "If-None-Match": "*"})
+
+    assert response.status_code == 412
+    error = response.json()["error"]
+    assert error["code"] == "file_exists"
+    assert "already exists" in error["message"]
+    assert gateway.get(url, headers=auth).content != b"mine"
 
 
 def test_a_change_set_through_the_gateway_is_all_or_nothing(gateway, auth, landing):
@@ -162,6 +180,25 @@ def test_a_zip_slip_archive_is_refused_through_the_gateway(gateway, auth):
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "archive_unsafe_path"
+    assert gateway.get(PROJECTS, headers=auth).json()["count"] == 0
+
+
+def test_an_archive_with_a_nul_in_an_entry_name_is_refused_whole(gateway, auth):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.html", "fine")
+        archive.writestr("evil.htmlZZZZZ", "<script>")
+    # zipfile cuts a name at NUL when it writes one, so the NUL goes in afterwards (names are not in the CRC).
+    data = buffer.getvalue().replace(b"evil.htmlZZZZZ", b"evil.html\x00.txt")
+
+    response = gateway.post(
+        f"{PROJECTS}import/", files={"file": ("evil.zip", data, "application/zip")}, headers=auth
+    )
+
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "archive_unsafe_path"
+    assert error["details"] == {"entry": "evil.html\\x00.txt", "reason": "path_control_character"}
     assert gateway.get(PROJECTS, headers=auth).json()["count"] == 0
 
 

@@ -143,3 +143,40 @@ def test_a_user_token_cannot_reach_internal_routes(gateway, account):
         response = gateway.get(path, headers=bearer(account["access"]))
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_stolen_refresh_token_replayed_after_its_owner_refreshed_ends_the_sign_in_for_both(system, account):
+    from tests.e2e.conftest import Client, fresh_ip
+    from tests.e2e.test_auth_flow import refused_within
+
+    owner = Client(system.url, source_ip=fresh_ip())
+    thief = Client(system.url, source_ip=fresh_ip())
+    stolen = account["refresh"]
+    owners = owner.post("/api/v1/auth/token/refresh/", json={"refresh": stolen}).json()
+    newer = owner.post("/api/v1/auth/token/refresh/", json={"refresh": owners["refresh"]}).json()
+    # Warm the gateway's token-check cache: the revocation must beat it.
+    assert owner.get("/api/v1/auth/me/", headers=bearer(newer["access"])).status_code == 200
+
+    replayed = thief.post("/api/v1/auth/token/refresh/", json={"refresh": stolen})
+
+    assert replayed.status_code == 401
+    assert replayed.json()["error"]["code"] == "token_reused"
+    for access in (account["access"], owners["access"], newer["access"]):
+        refused_within(owner, "/api/v1/auth/me/", access)
+    again = owner.post("/api/v1/auth/token/refresh/", json={"refresh": newer["refresh"]})
+    assert again.status_code == 401
+    assert again.json()["error"]["code"] == "token_revoked"
+
+
+def test_another_sign_in_of_the_victim_survives_the_replay(system, gateway, account):
+    from tests.e2e.conftest import sign_in
+
+    elsewhere = sign_in(gateway, account["email"])
+    gateway.post("/api/v1/auth/token/refresh/", json={"refresh": account["refresh"]})
+
+    gateway.post("/api/v1/auth/token/refresh/", json={"refresh": account["refresh"]})
+
+    assert gateway.get("/api/v1/auth/me/", headers=bearer(elsewhere["access"])).status_code == 200
+    assert (
+        gateway.post("/api/v1/auth/token/refresh/", json={"refresh": elsewhere["refresh"]}).status_code == 200
+    )

@@ -1,4 +1,5 @@
-"""The user: a UUID, a case-insensitively unique email, a name, and when their tokens start to count."""
+"""The user (a UUID, a case-insensitively unique email, a name, and when their tokens start to count),
+and the buckets that limit sign-ups."""
 
 import uuid
 
@@ -54,3 +55,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+
+class RegistrationBucket(models.Model):
+    """A token bucket of the sign-up limit, for one address or one network (accounts.registration_limits)."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    # When the bucket is full again; each sign-up pushes it one interval later. A moment in the
+    # past is a full bucket, as good as no row.
+    full_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

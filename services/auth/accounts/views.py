@@ -9,6 +9,8 @@ from rest_framework.views import APIView
 
 from accounts import users
 from accounts.models import User
+from accounts.permissions import IsSignedIn
+from accounts.registration_limits import RegistrationThrottle
 from accounts.serializers import (
     MeUpdateSerializer,
     PasswordChangeSerializer,
@@ -18,10 +20,11 @@ from accounts.serializers import (
     RegisterSerializer,
     UserSerializer,
 )
+from apikeys import scopes
 from oasis_common.authentication import InvalidToken
 from oasis_common.schema import error_responses
 from tokens.issuance import token_pair
-from tokens.serializers import TokenPairSerializer
+from tokens.serializers import RegisteredSerializer, TokenPairSerializer
 from tokens.views import client_ip
 
 
@@ -35,20 +38,20 @@ def current_user(request) -> User:
 class RegisterView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "register"
+    throttle_classes = [RegistrationThrottle]
 
     @extend_schema(
         request=RegisterSerializer,
-        responses={201: UserSerializer, **error_responses(400, 429)},
+        responses={201: RegisteredSerializer, **error_responses(400, 429)},
         auth=[],
-        summary="Create an account",
+        summary="Create an account; the answer signs it in (a token pair, as from token/)",
     )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = users.user_register(**serializer.validated_data)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        body = {**UserSerializer(user).data, **token_pair(user=user)}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class MeView(APIView):
@@ -58,14 +61,16 @@ class MeView(APIView):
 
     @extend_schema(
         request=MeUpdateSerializer,
-        responses={200: UserSerializer, **error_responses(400, 401, 429)},
-        summary="Change your name or email (email needs current_password)",
+        responses={200: UserSerializer, **error_responses(400, 401, 403, 429)},
+        summary="Change your name or email (email needs current_password, and a sign-in, not an API key)",
     )
     def patch(self, request):
         user = current_user(request)
         serializer = MeUpdateSerializer(data=request.data, context={"user": user})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if "email" in data and scopes.via_api_key(request.user):
+            raise scopes.AccountOnly()
         if "current_password" in data:  # required exactly when the email changes
             users.password_verify(user=user, password=data["current_password"], ip=client_ip(request))
         user = users.user_update(user=user, name=data.get("name"), email=data.get("email"))
@@ -73,9 +78,11 @@ class MeView(APIView):
 
 
 class PasswordChangeView(APIView):
+    permission_classes = [IsSignedIn]
+
     @extend_schema(
         request=PasswordChangeSerializer,
-        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+        responses={200: TokenPairSerializer, **error_responses(400, 401, 403, 429)},
         summary="Change your password; every earlier token stops working, a new pair is returned",
     )
     def post(self, request):

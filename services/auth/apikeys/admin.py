@@ -6,7 +6,8 @@ from apikeys.models import ApiKey
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at"]
+    list_display = ["name", "user", "prefix", "scope", "created_at", "last_used_at"]
+    list_filter = ["scope"]
     search_fields = ["name", "prefix", "user__email"]
     readonly_fields = ["id", "user", "prefix", "secret_hash", "created_at", "last_used_at"]
 
@@ -14,8 +15,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        keys.apikey_delete(user_id=obj.user_id, key_id=obj.pk)
+        keys.apikey_delete(key=obj)
 
     def delete_queryset(self, request, queryset):
         for key in queryset:
-            keys.apikey_delete(user_id=key.user_id, key_id=key.pk)
+            keys.apikey_delete(key=key)

@@ -1,4 +1,4 @@
-"""API key operations: create (the secret shown once), list, delete, and authenticate a key."""
+"""API key operations: create (the secret shown once), list, get, rename, delete, and authenticate a key."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from apikeys import scopes
 from apikeys.models import ApiKey
 from oasis_common.errors import NotFound, ServiceError
 
@@ -44,11 +45,32 @@ class CreatedKey:
     secret: str
 
 
+@dataclass(frozen=True)
+class KeyOwner:
+    user_id: str
+    key_id: str
+    scope: str
+
+
 def apikey_list(*, user_id) -> list[ApiKey]:
     return list(ApiKey.objects.filter(user_id=user_id))
 
 
-def apikey_create(*, user_id, name: str) -> CreatedKey:
+def apikey_get(*, user_id, key_id) -> ApiKey:
+    """The caller's key; anyone else's is as absent as one that never existed."""
+    key = ApiKey.objects.filter(user_id=user_id, pk=key_id).first()
+    if key is None:
+        raise NotFound("No such API key.")
+    return key
+
+
+def apikey_rename(*, key: ApiKey, name: str) -> ApiKey:
+    key.name = name
+    key.save(update_fields=["name"])
+    return key
+
+
+def apikey_create(*, user_id, name: str, scope: str = scopes.FULL) -> CreatedKey:
     limit = settings.OASIS["API_KEYS_PER_USER"]
     with transaction.atomic():
         # Lock the owner so concurrent creations cannot pass the limit together.
@@ -61,16 +83,15 @@ def apikey_create(*, user_id, name: str) -> CreatedKey:
             )
         prefix = _random(PREFIX_LENGTH)
         secret = f"{KEY_MARK}{prefix}{_random(SECRET_LENGTH)}"
-        key = ApiKey.objects.create(user_id=user_id, name=name, prefix=prefix, secret_hash=_hash(secret))
+        key = ApiKey.objects.create(
+            user_id=user_id, name=name, prefix=prefix, secret_hash=_hash(secret), scope=scope
+        )
     return CreatedKey(key=key, secret=secret)
 
 
-def apikey_delete(*, user_id, key_id) -> None:
+def apikey_delete(*, key: ApiKey) -> None:
+    secret_hash = key.secret_hash
     with transaction.atomic():
-        key = ApiKey.objects.filter(user_id=user_id, pk=key_id).first()
-        if key is None:
-            raise NotFound("No such API key.")
-        secret_hash = key.secret_hash
         key.delete()
         transaction.on_commit(lambda: cache.delete(_cache_key(secret_hash)))
 
@@ -79,14 +100,14 @@ def looks_like_key(raw: str) -> bool:
     return raw.startswith(KEY_MARK)
 
 
-def apikey_owner(raw: str) -> tuple[str, str] | None:
-    """(user id, key id) for a valid key, else None. Cached briefly; records last use."""
+def apikey_owner(raw: str) -> KeyOwner | None:
+    """Who holds a valid key, and its scope; else None. Cached briefly; records last use."""
     if len(raw) != len(KEY_MARK) + PREFIX_LENGTH + SECRET_LENGTH:
         return None
     secret_hash = _hash(raw)
     cached = cache.get(_cache_key(secret_hash))
-    if cached:
-        return tuple(cached)
+    if isinstance(cached, dict):
+        return KeyOwner(**cached)
     prefix = raw[len(KEY_MARK) : len(KEY_MARK) + PREFIX_LENGTH]
     key = ApiKey.objects.filter(prefix=prefix).select_related("user").first()
     if key is None or not hmac.compare_digest(key.secret_hash, secret_hash):
@@ -96,6 +117,6 @@ def apikey_owner(raw: str) -> tuple[str, str] | None:
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > timedelta(seconds=CACHE_SECONDS):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    owner = (str(key.user_id), str(key.pk))
-    cache.set(_cache_key(secret_hash), list(owner), timeout=CACHE_SECONDS)
+    owner = KeyOwner(user_id=str(key.user_id), key_id=str(key.pk), scope=key.scope)
+    cache.set(_cache_key(secret_hash), asdict(owner), timeout=CACHE_SECONDS)
     return owner

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from apikeys import scopes
 from apikeys.models import ApiKey
 
 
@@ -10,7 +11,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "created_at", "last_used_at"]
+        fields = ["id", "name", "prefix", "scope", "created_at", "last_used_at"]
         read_only_fields = fields
 
     def get_prefix(self, key: ApiKey) -> str:
@@ -18,6 +19,16 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scope = serializers.ChoiceField(
+        choices=scopes.CHOICES,
+        default=scopes.FULL,
+        help_text="What the key may do: `read`, `build` or `full` (the default). No key manages API keys "
+        "or the account's credentials.",
+    )
+
+
+class ApiKeyUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
 
 

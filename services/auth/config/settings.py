@@ -3,6 +3,8 @@
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from oasis_common import env
 from oasis_common.settings import SERVICE_NAMES, common_settings
 
@@ -49,6 +51,17 @@ EMAIL_USE_TLS = env.get_bool("OASIS_SMTP_USE_TLS", True)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.get_str("OASIS_EMAIL_FROM", "Imagi Oasis <no-reply@localhost>")
 
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _rate(raw: str) -> tuple[int, int]:
+    """`30/hour` (or `/second`, `/minute`, `/day`, as DRF writes rates) as (count, seconds)."""
+    count, _, period = raw.partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or period.strip()[:1] not in _PERIODS:
+        raise ImproperlyConfigured(f"Sign-up rates look like 30/hour, not {raw!r}")
+    return int(count), _PERIODS[period.strip()[0]]
+
+
 _access_lifetime = timedelta(seconds=env.get_int("OASIS_ACCESS_TOKEN_LIFETIME", 300))
 SIMPLE_JWT = {
     "ALGORITHM": "RS256",
@@ -92,6 +105,14 @@ OASIS.update(  # noqa: F821
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": env.get_int("OASIS_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         "LOGIN_MAX_FAILURES_PER_IP": env.get_int("OASIS_LOGIN_MAX_FAILURES_PER_IP", 30),
         "LOGIN_LOCKOUT_SECONDS": env.get_int("OASIS_LOGIN_LOCKOUT_SECONDS", 900),
+        # Sign-ups: a token bucket per address and one per network, each a burst that refills at
+        # a steady rate, so a classroom behind one address can sign up together.
+        "REGISTER_RATE": _rate(env.get_str("OASIS_THROTTLE_REGISTER", "30/hour")),
+        "REGISTER_BURST": env.get_int("OASIS_THROTTLE_REGISTER_BURST", 40),
+        "REGISTER_NETWORK_RATE": _rate(env.get_str("OASIS_THROTTLE_REGISTER_NETWORK", "120/hour")),
+        "REGISTER_NETWORK_BURST": env.get_int("OASIS_THROTTLE_REGISTER_NETWORK_BURST", 200),
+        "REGISTER_IPV4_PREFIX": env.get_int("OASIS_THROTTLE_REGISTER_IPV4_PREFIX", 24),
+        "REGISTER_IPV6_PREFIX": env.get_int("OASIS_THROTTLE_REGISTER_IPV6_PREFIX", 56),
         "PASSWORD_RESET_URL": env.get_str(
             "OASIS_PASSWORD_RESET_URL",
             "http://localhost:8080/reset-password?uid={uid}&token={token}",
@@ -103,15 +124,17 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [  # noqa: F821
     "accounts.authentication.RevocationAwareJWTAuthentication"
 ]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F821
-    "register": env.get_str("OASIS_THROTTLE_REGISTER", "20/hour"),
     "password_reset": env.get_str("OASIS_THROTTLE_PASSWORD_RESET", "10/hour"),
     "password_reset_confirm": env.get_str("OASIS_THROTTLE_PASSWORD_RESET_CONFIRM", "20/hour"),
     "token_refresh": env.get_str("OASIS_THROTTLE_TOKEN_REFRESH", "120/minute"),
 }
 
-if _production:
-    from django.core.exceptions import ImproperlyConfigured
+if not (0 <= OASIS["REGISTER_IPV4_PREFIX"] <= 32 and 0 <= OASIS["REGISTER_IPV6_PREFIX"] <= 64):  # noqa: F821
+    raise ImproperlyConfigured("Sign-up network prefixes are at most /32 (IPv4) and /64 (IPv6)")
+if min(OASIS["REGISTER_BURST"], OASIS["REGISTER_NETWORK_BURST"]) < 1:  # noqa: F821
+    raise ImproperlyConfigured("OASIS_THROTTLE_REGISTER_BURST and _NETWORK_BURST must be at least 1")
 
+if _production:
     if not (OASIS["JWT_SIGNING_KEY"] or OASIS["JWT_SIGNING_KEY_FILE"]):  # noqa: F821
         raise ImproperlyConfigured("Set OASIS_JWT_SIGNING_KEY_FILE (or OASIS_JWT_SIGNING_KEY) in production")
     if not OASIS["SERVICE_CLIENTS"]:  # noqa: F821

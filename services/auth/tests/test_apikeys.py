@@ -30,8 +30,9 @@ def test_creating_a_key_returns_its_secret_once(authed):
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "name", "prefix", "created_at", "last_used_at", "key"}
+    assert set(body) == {"id", "name", "prefix", "scope", "created_at", "last_used_at", "key"}
     assert body["name"] == "deploy script"
+    assert body["scope"] == "full"
     assert body["key"].startswith("oak_")
     assert len(body["key"]) == 52
     assert body["key"].startswith(body["prefix"])
@@ -45,7 +46,7 @@ def test_the_list_shows_only_a_prefix_never_the_secret(authed):
 
     assert response.status_code == 200
     [listed] = response.json()
-    assert set(listed) == {"id", "name", "prefix", "created_at", "last_used_at"}
+    assert set(listed) == {"id", "name", "prefix", "scope", "created_at", "last_used_at"}
     assert listed["id"] == created["id"]
     assert listed["prefix"] == created["prefix"]
     assert len(listed["prefix"]) == len("oak_") + 8

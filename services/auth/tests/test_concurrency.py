@@ -11,7 +11,7 @@ from accounts.models import User
 from apikeys.models import ApiKey
 from oasis_common.testing import run_concurrently
 from tests.conftest import ApiClient, client_for
-from tests.helpers import PASSWORD, refresh, reset_link_parts, sign_in
+from tests.helpers import PASSWORD, refresh, reset_link_parts, sign_in, verify
 
 THREADS = 8
 
@@ -25,7 +25,7 @@ def statuses(results) -> list[int]:
     return sorted(result.status_code for result in results)
 
 
-def test_one_refresh_token_used_at_once_by_many_gets_exactly_one_new_pair(make_user):
+def test_one_refresh_token_used_at_once_by_many_gets_exactly_one_new_pair_then_loses_its_family(make_user):
     make_user()
     pair = sign_in(ApiClient()).json()
 
@@ -34,8 +34,10 @@ def test_one_refresh_token_used_at_once_by_many_gets_exactly_one_new_pair(make_u
     assert statuses(results) == [200] + [401] * (THREADS - 1)
     refused = [result.json()["error"]["code"] for result in results if result.status_code == 401]
     assert set(refused) == {"token_reused"}
+    # The others were reuses: whichever of them was the thief, the whole sign-in is over.
     [winner] = [result.json() for result in results if result.status_code == 200]
-    assert refresh(ApiClient(), winner["refresh"]).status_code == 200
+    assert refresh(ApiClient(), winner["refresh"]).json()["error"]["code"] == "token_revoked"
+    assert verify(ApiClient(), winner["access"]).status_code == 401
 
 
 def test_one_email_registered_at_once_by_many_makes_exactly_one_account():
@@ -88,3 +90,20 @@ def test_creating_keys_at_once_cannot_pass_the_per_user_limit(make_user, setting
 
     assert statuses(results) == [201] * 3 + [409] * (THREADS - 3)
     assert ApiKey.objects.count() == 3
+
+
+def test_sign_ups_at_once_from_one_address_cannot_pass_its_burst(settings):
+    settings.OASIS = {**settings.OASIS, "REGISTER_BURST": 3}
+
+    def register(index):
+        return ApiClient().post(
+            "/api/v1/auth/register/",
+            {"email": f"burst-{index}@example.com", "password": PASSWORD},
+            format="json",
+            HTTP_X_FORWARDED_FOR="198.51.100.4",
+        )
+
+    results = run_concurrently(THREADS, register)
+
+    assert statuses(results) == [201] * 3 + [429] * (THREADS - 3)
+    assert User.objects.count() == 3

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.hashers import identify_hasher
 
 from accounts.models import User
-from tests.helpers import PASSWORD, error_of, sign_in
+from tests.helpers import ACCESS_CLAIMS, PASSWORD, claims_of, error_of, me, refresh, sign_in, verify
 
 URL = "/api/v1/auth/register/"
 
@@ -20,11 +20,49 @@ def test_register_creates_an_account_that_can_sign_in(api, db):
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == {"id", "email", "name", "date_joined"}
+    assert set(body) == {
+        "id",
+        "email",
+        "name",
+        "date_joined",
+        "access",
+        "refresh",
+        "token_type",
+        "expires_in",
+    }
     assert body["email"] == "grace@example.com"
     assert body["name"] == "Grace Hopper"
     assert User.objects.get(pk=uuid.UUID(body["id"])).email == "grace@example.com"
     assert sign_in(api, "grace@example.com").status_code == 200
+
+
+def test_register_signs_the_new_account_in_with_a_pair_shaped_like_sign_ins(api, db):
+    body = register(api).json()
+
+    signed_in = sign_in(api, "grace@example.com").json()
+    pair = {name: body[name] for name in signed_in}
+    assert pair["token_type"] == signed_in["token_type"] == "Bearer"
+    assert pair["expires_in"] == signed_in["expires_in"]
+    assert set(claims_of(pair["access"])) == ACCESS_CLAIMS
+    assert claims_of(pair["access"])["sub"] == body["id"]
+    assert me(api, pair["access"]).json()["id"] == body["id"]
+    assert verify(api, pair["access"]).status_code == 200
+
+
+def test_the_refresh_token_from_register_rotates_like_any_other(api, db):
+    body = register(api).json()
+
+    rotated = refresh(api, body["refresh"])
+
+    assert rotated.status_code == 200, rotated.content
+    error_of(refresh(api, body["refresh"]), 401, "token_reused")
+
+
+def test_a_refused_registration_returns_no_tokens(api, user):
+    body = register(api, email="ada@example.com").json()
+
+    assert "access" not in body
+    assert "refresh" not in body
 
 
 def test_register_normalises_the_email(api, db):

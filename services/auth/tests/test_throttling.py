@@ -1,14 +1,15 @@
-"""Per-address rate limits on the public endpoints that do not sign in (sign-in has its lockout)."""
+"""Per-address rate limits on the public endpoints that do not sign in (sign-in has its lockout).
+
+Registration has limits of its own: tests/test_registration_limits.py.
+"""
 
 import pytest
 from django.conf import settings
 
-from accounts.models import User
-from tests.helpers import PASSWORD, error_of
+from tests.helpers import error_of
 
 # (scope, path, a body that is cheap to refuse, a body that would succeed)
 THROTTLED = [
-    ("register", "/api/v1/auth/register/", {}, {"email": "late@example.com", "password": PASSWORD}),
     ("password_reset", "/api/v1/auth/password/reset/", {}, {"email": "ada@example.com"}),
     ("password_reset_confirm", "/api/v1/auth/password/reset/confirm/", {}, None),
     ("token_refresh", "/api/v1/auth/token/refresh/", {"refresh": "garbage"}, None),
@@ -47,20 +48,6 @@ def test_another_address_is_not_throttled(api, user, scope, path, cheap, _):
     assert response.status_code != 429
 
 
-def test_a_throttled_registration_creates_no_account(api, db):
-    use_up(api, "register", "/api/v1/auth/register/", {}, "198.51.100.4")
-
-    response = api.post(
-        "/api/v1/auth/register/",
-        {"email": "late@example.com", "password": PASSWORD},
-        format="json",
-        HTTP_X_FORWARDED_FOR="198.51.100.4",
-    )
-
-    error_of(response, 429, "too_many_requests")
-    assert not User.objects.filter(email="late@example.com").exists()
-
-
 def test_a_throttled_reset_request_sends_no_email(api, user, mailoutbox):
     use_up(api, "password_reset", "/api/v1/auth/password/reset/", {}, "198.51.100.4")
 
@@ -76,13 +63,10 @@ def test_a_throttled_reset_request_sends_no_email(api, user, mailoutbox):
 
 
 def test_the_throttle_keys_on_the_address_the_gateway_appended(api, db):
-    for index in range(allowed("register")):
-        api.post(
-            "/api/v1/auth/register/", {}, format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{index}, 198.51.100.4"
-        )
+    path = "/api/v1/auth/password/reset/"
+    for index in range(allowed("password_reset")):
+        api.post(path, {}, format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{index}, 198.51.100.4")
 
-    response = api.post(
-        "/api/v1/auth/register/", {}, format="json", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4"
-    )
+    response = api.post(path, {}, format="json", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4")
 
     error_of(response, 429, "too_many_requests")

@@ -16,8 +16,8 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from accounts import lockout, users
 from accounts.models import User
 from oasis_common.errors import ServiceError
-from tokens import keys, revocation
-from tokens.tokens import RefreshToken, epoch_ms
+from tokens import families, keys, revocation
+from tokens.tokens import FAMILY_CLAIM, PresentedRefreshToken, RefreshToken, epoch_ms
 
 
 class InvalidCredentials(ServiceError):
@@ -35,6 +35,11 @@ class InvalidRefreshToken(ServiceError):
 class RefreshTokenReused(InvalidRefreshToken):
     code = "token_reused"
     message = "This refresh token was already used or revoked. Sign in again."
+
+
+class RefreshTokenRevoked(InvalidRefreshToken):
+    code = "token_revoked"
+    message = "This sign-in was ended because one of its refresh tokens was used twice. Sign in again."
 
 
 def token_pair(*, user: User) -> dict:
@@ -61,23 +66,34 @@ def login(*, email: str, password: str, ip: str) -> dict:
     return token_pair(user=user)
 
 
-def _refresh_token(raw: str) -> RefreshToken:
+def _presented_refresh_token(raw: str) -> PresentedRefreshToken:
     try:
-        return RefreshToken(raw)
-    except TokenError as exc:
-        if "blacklisted" in str(exc):
-            raise RefreshTokenReused() from exc
+        refresh = PresentedRefreshToken(raw)
+        uuid.UUID(str(refresh[FAMILY_CLAIM]))
+    except (TokenError, ValueError) as exc:
         raise InvalidRefreshToken() from exc
+    return refresh
 
 
-@transaction.atomic
 def token_refresh(*, raw: str) -> dict:
     """Rotate: the used refresh token is blacklisted and a new pair issued.
 
-    Blacklisting is a unique insert, so of two concurrent uses of one token only one
-    gets a new pair; the other is refused as a reuse.
+    Reusing a rotated token means two parties hold one sign-in's tokens, and which of them
+    is the thief cannot be told: the whole family is revoked, the reuse refused, and the
+    revocation committed all the same. Blacklisting is a unique insert (under the user's
+    row lock), so of two concurrent uses of one token only one gets a new pair; the other
+    is a reuse.
     """
-    refresh = _refresh_token(raw)
+    refresh = _presented_refresh_token(raw)
+    with transaction.atomic():
+        pair = _rotate(refresh, raw)
+    if pair is None:
+        raise RefreshTokenReused()
+    return pair
+
+
+def _rotate(refresh: PresentedRefreshToken, raw: str) -> dict | None:
+    """The new pair, or None when the token was used before (its family is then revoked)."""
     # The cutoff is read from the locked row, not the cache: a password change racing this
     # refresh either lands first (and refuses it) or waits for this pair to be issued first.
     user = User.objects.select_for_update().filter(pk=refresh["sub"], is_active=True).first()
@@ -85,23 +101,35 @@ def token_refresh(*, raw: str) -> dict:
         raise InvalidRefreshToken()
     if user.tokens_valid_after and float(refresh["iat"]) < epoch_ms(user.tokens_valid_after):
         raise InvalidRefreshToken()
-    outstanding, _ = OutstandingToken.objects.get_or_create(
+    family_id = uuid.UUID(str(refresh[FAMILY_CLAIM]))
+    used, _ = OutstandingToken.objects.get_or_create(
         jti=refresh["jti"],
         defaults={
-            "user_id": refresh["sub"],
+            "user": user,
             "token": raw,
             "created_at": refresh.current_time,
             "expires_at": datetime_from_epoch(refresh["exp"]),
         },
     )
-    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    _, created = BlacklistedToken.objects.get_or_create(token=used)
     if not created:
-        raise RefreshTokenReused()
+        families.family_revoke(family_id=family_id, user=user, member=used)
+        return None
+    if families.family_is_revoked(family_id=family_id):
+        raise RefreshTokenRevoked()
     refresh.set_jti()
     refresh.set_exp()
     refresh.set_iat()
-    refresh.outstand()
-    return _pair_body(refresh)
+    pair = _pair_body(refresh)
+    newest = OutstandingToken.objects.create(
+        user=user,
+        jti=refresh["jti"],
+        token=pair["refresh"],
+        created_at=refresh.current_time,
+        expires_at=datetime_from_epoch(refresh["exp"]),
+    )
+    families.family_advance(family_id=family_id, user=user, newest=newest)
+    return pair
 
 
 def logout(*, access_claims: dict, raw_refresh: str | None) -> None:

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from accounts.serializers import password_field
+from accounts.serializers import UserSerializer, password_field
 
 MAX_TOKEN_LENGTH = 4096
 
@@ -17,6 +17,14 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField()
     token_type = serializers.CharField()
     expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class RegisteredSerializer(TokenPairSerializer, UserSerializer):
+    """A new account, signed in: its profile and a token pair, as sign-in answers one."""
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, *TokenPairSerializer._declared_fields]
+        read_only_fields = fields
 
 
 class TokenRefreshSerializer(serializers.Serializer):

@@ -1,7 +1,9 @@
 """simplejwt token classes that sign with our keyring, name their key in `kid`, and keep ms in `iat`.
 
 Millisecond `iat` lets a password change revoke every earlier token without also
-refusing the fresh pair it hands back in the same second.
+refusing the fresh pair it hands back in the same second. Every refresh token, and every
+access token minted from one, carries its family in `fam`: the `jti` of the refresh token
+its sign-in started with.
 """
 
 from __future__ import annotations
@@ -67,8 +69,33 @@ class AccessToken(_KeyringTokenMixin, SimpleAccessToken):
     pass
 
 
+FAMILY_CLAIM = "fam"
+
+
 class RefreshToken(_KeyringTokenMixin, SimpleRefreshToken):
     access_token_class = AccessToken
+
+    def __init__(self, token=None, verify: bool = True) -> None:
+        super().__init__(token, verify)
+        if token is None:
+            # A new token starts a family; rotation keeps every other claim, so its heirs stay in it.
+            self.payload[FAMILY_CLAIM] = self.payload["jti"]
+
+
+class PresentedRefreshToken(RefreshToken):
+    """A refresh token presented for rotation, checked for everything except an earlier use.
+
+    Whether it was used already is decided under the database's unique insert, where a
+    reuse can also revoke its family (tokens.issuance.token_refresh).
+    """
+
+    def __init__(self, token: str, verify: bool = True) -> None:
+        super().__init__(token, verify)
+        # One issued before families existed heads its own, and passes it on when it rotates.
+        self.payload.setdefault(FAMILY_CLAIM, self.payload["jti"])
+
+    def check_blacklist(self) -> None:
+        pass
 
 
 def short_access_token(user_id: str, *, lifetime: int, **claims) -> str:

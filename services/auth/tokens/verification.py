@@ -1,8 +1,9 @@
 """The gateway's question on every API request: who is this, and which JWT goes upstream?
 
 For a JWT the hot path is a signature check plus one cache lookup for revocation.
-For an API key it answers with a freshly minted short JWT (the phantom token), so
-services only ever see JWTs.
+For an API key it checks the key's scope against the request the gateway is about to
+pass on (its method and URI), then answers with a freshly minted short JWT (the phantom
+token) carrying that scope, so services only ever see JWTs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.conf import settings
 from rest_framework.exceptions import AuthenticationFailed
 
 from apikeys import keys as api_keys
+from apikeys import scopes
 from oasis_common.authentication import ACCESS, decode_token
 from tokens import revocation
 from tokens.tokens import short_access_token
@@ -25,13 +27,14 @@ class Caller:
     access_token: str
 
 
-def caller_verify(authorization: str) -> Caller | None:
+def caller_verify(authorization: str, *, method: str, uri: str) -> Caller | None:
+    """The caller, or None when not authenticated; raises InsufficientScope for a key used beyond it."""
     scheme, _, credential = authorization.partition(" ")
     credential = credential.strip()
     if scheme.lower() != "bearer" or not credential or " " in credential:
         return None
     if api_keys.looks_like_key(credential):
-        return _verify_api_key(credential)
+        return _verify_api_key(credential, method=method, uri=uri)
     return _verify_jwt(credential)
 
 
@@ -56,12 +59,17 @@ def _is_user_id(subject: str) -> bool:
     return True
 
 
-def _verify_api_key(raw: str) -> Caller | None:
+def _verify_api_key(raw: str, *, method: str, uri: str) -> Caller | None:
     owner = api_keys.apikey_owner(raw)
     if owner is None:
         return None
-    user_id, key_id = owner
-    if revocation.user_cutoff(user_id) == revocation.DISABLED:
+    if revocation.user_cutoff(owner.user_id) == revocation.DISABLED:
         return None
-    token = short_access_token(user_id, lifetime=settings.OASIS["API_KEY_TOKEN_LIFETIME"], api_key_id=key_id)
-    return Caller(user_id=user_id, access_token=token)
+    scopes.scope_check(scope=owner.scope, method=method, uri=uri)
+    token = short_access_token(
+        owner.user_id,
+        lifetime=settings.OASIS["API_KEY_TOKEN_LIFETIME"],
+        api_key_id=owner.key_id,
+        scope=owner.scope,
+    )
+    return Caller(user_id=owner.user_id, access_token=token)

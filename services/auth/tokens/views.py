@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
+from apikeys.scopes import InsufficientScope
 from oasis_common.errors import envelope
 from oasis_common.schema import error_responses
 from tokens import issuance, keys
@@ -90,14 +91,28 @@ class JwksView(APIView):
 
 
 def verify(request):
-    """nginx `auth_request`: 200 with the user id and the JWT to pass upstream, or 401."""
+    """nginx `auth_request`: 200 with the user id and the JWT to pass upstream, 401, or 403.
+
+    The gateway names the request it is checking in X-Original-Method and X-Original-URI;
+    an API key is refused (403) beyond its scope. nginx sends the client its own copy of a
+    403, with the code taken from X-Oasis-Error.
+    """
     if request.method not in ("GET", "HEAD"):
         return JsonResponse(
             envelope("method_not_allowed", "Only GET is allowed here."),
             status=405,
             headers={"Allow": "GET, HEAD"},
         )
-    caller = caller_verify(request.headers.get("Authorization", ""))
+    try:
+        caller = caller_verify(
+            request.headers.get("Authorization", ""),
+            method=request.headers.get("X-Original-Method", ""),
+            uri=request.headers.get("X-Original-URI", ""),
+        )
+    except InsufficientScope as exc:
+        return JsonResponse(
+            envelope(exc.code, exc.message), status=exc.status_code, headers={"X-Oasis-Error": exc.code}
+        )
     if caller is None:
         response = JsonResponse(
             envelope("not_authenticated", "A valid access token or API key is needed."),

@@ -7,11 +7,16 @@ from rest_framework.views import APIView
 
 from catalog import catalog
 from catalog.serializers import LanguageModelSerializer
+from oasis_common.ordering import OrderingFilter
 
 
 class ModelListView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
+    filter_backends = [OrderingFilter]
+    ordering_fields = ("display_name", "input_price", "output_price")
+    # The catalog's own order: the one its models are presented in.
+    ordering = None
 
     @extend_schema(
         responses={200: LanguageModelSerializer(many=True)},
@@ -19,4 +24,5 @@ class ModelListView(APIView):
         summary="The models a generation may use, with their prices in credits",
     )
     def get(self, request):
-        return Response(LanguageModelSerializer(catalog.model_list(), many=True).data)
+        models = OrderingFilter().filter_queryset(request, catalog.model_list(), self)
+        return Response(LanguageModelSerializer(models, many=True).data)

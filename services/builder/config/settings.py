@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from oasis_common import env
-from oasis_common.settings import common_settings, peer_url
+from oasis_common.settings import DEFAULT_PORTS, common_settings, peer_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,9 @@ OASIS.update(  # noqa: F821
         # The model catalog: OpenAI (or any compatible endpoint) when a key is set, the demo model always.
         "OPENAI_BASE_URL": env.get_str("OPENAI_BASE_URL"),
         "OPENAI_API_KEY": env.get_str("OPENAI_API_KEY"),
-        "DEMO_MODEL_URL": env.get_str("OASIS_DEMO_MODEL_URL", "http://127.0.0.1:8090/v1"),
+        "DEMO_MODEL_URL": env.get_str(
+            "OASIS_DEMO_MODEL_URL", f"http://127.0.0.1:{DEFAULT_PORTS['demo-model']}/v1"
+        ),
         "MODELS_JSON": env.get_str("OASIS_MODELS"),
         "MODELS_FILE": env.get_str("OASIS_MODELS_FILE"),
         # Limits on accepting work.

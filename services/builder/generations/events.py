@@ -2,7 +2,9 @@
 
 Every event is a row; `Last-Event-ID` resumes from the rows, so nothing is lost or
 repeated. When REDIS_URL is set each committed event is also published, so open
-streams wake at once instead of polling.
+streams wake at once instead of polling. Publishing never holds up a run: a publish
+waits at most PUBLISH_TIMEOUT_SECONDS, and after a failure publishing pauses for
+PUBLISH_PAUSE_SECONDS (streams then find the events on their next database read).
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 
 import redis
 from django.conf import settings
 from django.db import transaction
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from generations.models import Event, Generation
 
@@ -22,20 +27,51 @@ logger = logging.getLogger("oasis.events")
 CHANNEL_PREFIX = "oasis:generation-events:"
 TERMINAL_TYPES = frozenset({"done", "failed", "cancelled", "conflict", "budget_exhausted"})
 
-_client: redis.Redis | None = None
-_client_lock = threading.Lock()
+PUBLISH_TIMEOUT_SECONDS = 0.25
+PUBLISH_PAUSE_SECONDS = 5.0
 
 
-def redis_client() -> redis.Redis | None:
-    global _client
+class Publisher:
+    """Publishes to Redis with short timeouts, and pauses after a failure instead of waiting on it again."""
+
+    def __init__(
+        self, url: str, *, timeout: float = PUBLISH_TIMEOUT_SECONDS, pause: float = PUBLISH_PAUSE_SECONDS
+    ):
+        self.url = url
+        self.pause = pause
+        # No retries: one bounded attempt, then the pause.
+        self.client = redis.Redis.from_url(
+            url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 0)
+        )
+        self.paused_until = 0.0
+
+    def publish(self, channel_name: str, message: str) -> bool:
+        if time.monotonic() < self.paused_until:
+            return False
+        try:
+            self.client.publish(channel_name, message)
+        except redis.RedisError as exc:
+            self.paused_until = time.monotonic() + self.pause
+            # Streams also re-read the database, so a lost publish only delays delivery.
+            logger.warning("Could not publish events (%s); pausing publishing for %.0f s", exc, self.pause)
+            return False
+        return True
+
+
+_publisher: Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def publisher() -> Publisher | None:
+    global _publisher
     url = settings.OASIS.get("REDIS_URL")
     if not url:
         return None
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                _client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-    return _client
+    if _publisher is None or _publisher.url != url:
+        with _publisher_lock:
+            if _publisher is None or _publisher.url != url:
+                _publisher = Publisher(url)
+    return _publisher
 
 
 def channel(generation_id) -> str:
@@ -47,14 +83,9 @@ def event_payload(event: Event) -> dict:
 
 
 def _publish(generation_id, payload: dict) -> None:
-    client = redis_client()
-    if client is None:
-        return
-    try:
-        client.publish(channel(generation_id), json.dumps(payload))
-    except redis.RedisError as exc:
-        # Streams also re-read the database now and then, so a lost publish only delays.
-        logger.warning("Could not publish an event of %s: %s", generation_id, exc)
+    current = publisher()
+    if current is not None:
+        current.publish(channel(generation_id), json.dumps(payload))
 
 
 def event_append(*, generation_id, type: str, data: dict | None = None) -> Event:

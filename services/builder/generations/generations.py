@@ -80,12 +80,12 @@ def history_of(*, user_id, project_id) -> list[tuple[str, str]]:
 
 
 def estimate_for(
-    *, user_id, project_id, prompt: str, model_slug: str | None, max_credits: int | None
+    *, user_id, project: dict, prompt: str, model_slug: str | None, max_credits: int | None
 ) -> Estimate:
+    """The estimate for the caller's `project`, its metadata as `peers.project_get` answered it."""
     model = catalog.model_get(slug=model_slug)
-    project = peers.project_get(project_id=project_id, owner_id=user_id)
     history = context.compact_history(
-        history_of(user_id=user_id, project_id=project_id),
+        history_of(user_id=user_id, project_id=project["id"]),
         budget_tokens=settings.OASIS["HISTORY_BUDGET_TOKENS"],
     )
     history_tokens = context.messages_tokens(history)
@@ -95,10 +95,12 @@ def estimate_for(
 
 
 def generation_create(
-    *, user_id, project_id, prompt: str, model_slug: str | None, mode: str, max_credits: int | None
+    *, user_id, project: dict, prompt: str, model_slug: str | None, mode: str, max_credits: int | None
 ) -> Generation:
+    """Accept a generation on the caller's `project` (its metadata, loaded by the view before the body)."""
+    project_id = project["id"]
     estimate = estimate_for(
-        user_id=user_id, project_id=project_id, prompt=prompt, model_slug=model_slug, max_credits=max_credits
+        user_id=user_id, project=project, prompt=prompt, model_slug=model_slug, max_credits=max_credits
     )
     generation = _generation_insert(
         user_id=user_id,
@@ -106,7 +108,7 @@ def generation_create(
         prompt=prompt,
         mode=mode,
         estimate=estimate,
-        project=estimate.project,
+        project=project,
         max_credits=max_credits,
     )
     try:
@@ -175,14 +177,13 @@ def generation_get(*, user_id, generation_id) -> Generation:
     return generation
 
 
-def generations_for_project(*, user_id, project_id):
-    peers.project_get(project_id=project_id, owner_id=user_id)
-    return Generation.objects.select_related("model").filter(user_id=user_id, project_id=project_id)
+def generations_for_project(*, user_id, project: dict):
+    """The generations on the caller's `project`, whose ownership projects confirmed when it was loaded."""
+    return Generation.objects.select_related("model").filter(user_id=user_id, project_id=project["id"])
 
 
-def messages_for_project(*, user_id, project_id):
-    peers.project_get(project_id=project_id, owner_id=user_id)
-    return Message.objects.filter(user_id=user_id, project_id=project_id).order_by("created_at")
+def messages_for_project(*, user_id, project: dict):
+    return Message.objects.filter(user_id=user_id, project_id=project["id"]).order_by("created_at")
 
 
 def generation_cancel(*, user_id, generation_id) -> Generation:

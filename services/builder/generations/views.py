@@ -10,8 +10,9 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from generations import generations
+from generations import generations, peers
 from generations.models import Generation
+from generations.ownership import OwnedGenerationView, OwnedProjectView
 from generations.serializers import (
     EstimateRequestSerializer,
     EstimateSerializer,
@@ -22,12 +23,16 @@ from generations.serializers import (
 from generations.streams import event_stream
 from oasis_common.authentication import UserJWTAuthentication
 from oasis_common.errors import envelope
+from oasis_common.ordering import OrderingFilter
 from oasis_common.pagination import Pagination
 from oasis_common.schema import error_responses
 
 
-class ProjectGenerationsView(APIView):
+class ProjectGenerationsView(OwnedProjectView):
     pagination_class = Pagination
+    filter_backends = [OrderingFilter]
+    ordering_fields = ("created_at", "cost")
+    ordering = "-created_at"
 
     @extend_schema(
         request=GenerationCreateSerializer,
@@ -40,7 +45,7 @@ class ProjectGenerationsView(APIView):
         data = serializer.validated_data
         generation = generations.generation_create(
             user_id=request.user.id,
-            project_id=project_id,
+            project=self.project,
             prompt=data["prompt"],
             model_slug=data.get("model"),
             mode=data["mode"],
@@ -54,36 +59,40 @@ class ProjectGenerationsView(APIView):
         summary="The project's generations, newest first",
     )
     def get(self, request, project_id):
-        queryset = generations.generations_for_project(user_id=request.user.id, project_id=project_id)
+        queryset = generations.generations_for_project(user_id=request.user.id, project=self.project)
+        queryset = OrderingFilter().filter_queryset(request, queryset, self)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(GenerationSerializer(page, many=True).data)
 
 
-class ProjectMessagesView(APIView):
+class ProjectMessagesView(OwnedProjectView):
     pagination_class = Pagination
+    filter_backends = [OrderingFilter]
+    ordering_fields = ("created_at",)
+    ordering = "created_at"
 
     @extend_schema(
         responses={200: MessageSerializer(many=True), **error_responses(401, 404, 503)},
         summary="The project's conversation, oldest first",
     )
     def get(self, request, project_id):
-        queryset = generations.messages_for_project(user_id=request.user.id, project_id=project_id)
+        queryset = generations.messages_for_project(user_id=request.user.id, project=self.project)
+        queryset = OrderingFilter().filter_queryset(request, queryset, self)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
 
 
-class GenerationView(APIView):
+class GenerationView(OwnedGenerationView):
     @extend_schema(
         responses={200: GenerationSerializer, **error_responses(401, 404)}, summary="One generation"
     )
     def get(self, request, generation_id):
-        generation = generations.generation_get(user_id=request.user.id, generation_id=generation_id)
-        return Response(GenerationSerializer(generation).data)
+        return Response(GenerationSerializer(self.generation).data)
 
 
-class GenerationCancelView(APIView):
+class GenerationCancelView(OwnedGenerationView):
     @extend_schema(
         request=None,
         responses={200: GenerationSerializer, **error_responses(401, 404)},
@@ -104,9 +113,11 @@ class EstimateView(APIView):
         serializer = EstimateRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        # The project comes in the body, so the body is read first; its owner is checked before the model.
+        project = peers.project_get(project_id=data["project_id"], owner_id=request.user.id)
         estimate = generations.estimate_for(
             user_id=request.user.id,
-            project_id=data["project_id"],
+            project=project,
             prompt=data["prompt"],
             model_slug=data.get("model"),
             max_credits=data.get("max_credits"),

@@ -210,3 +210,42 @@ def test_the_asgi_lifespan_starts_the_hub_and_stops_it():
         return running, hub_for_loop("redis://127.0.0.1:1/0").running, sent
 
     assert asyncio.run(go()) == (True, False, ["lifespan.startup.complete", "lifespan.shutdown.complete"])
+
+
+def test_publishing_to_a_hung_redis_holds_up_a_run_once_and_then_not_at_all():
+    import socket
+    import threading
+
+    from generations.events import Publisher
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)  # accepts connections, never answers: a hung Redis
+    port = listener.getsockname()[1]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    current = Publisher(f"redis://127.0.0.1:{port}/0", timeout=0.2, pause=30)
+
+    started = time.monotonic()
+    first = current.publish("c", "1")
+    first_took = time.monotonic() - started
+    started = time.monotonic()
+    rest = [current.publish("c", str(n)) for n in range(50)]
+    rest_took = time.monotonic() - started
+    listener.close()
+
+    assert first is False
+    assert first_took < 1.0
+    assert rest == [False] * 50
+    assert rest_took < 0.05
+
+
+@needs_redis
+def test_publishing_resumes_after_the_pause():
+    from generations.events import Publisher
+
+    current = Publisher(REDIS_URL, pause=0.1)
+    current.paused_until = time.monotonic() + 0.1
+    assert current.publish("c", "1") is False
+    time.sleep(0.15)
+    assert current.publish("c", "2") is True

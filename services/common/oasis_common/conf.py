@@ -30,6 +30,16 @@ DEFAULTS = {
     "MAX_PATH_BYTES": 512,
     "MAX_PATH_DEPTH": 32,
     "MAX_SEGMENT_BYTES": 255,
+    # Peers whose X-Forwarded-Host and -Proto are believed: services are reachable only inside the
+    # deployment, through the gateway, so loopback and private networks.
+    "TRUSTED_PROXIES": [
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+    ],
 }
 
 

@@ -1,8 +1,22 @@
-"""OpenAPI helpers shared by every service: the error envelope and which routes are documented."""
+"""OpenAPI helpers shared by every service: the error envelope, and the public and internal documents.
 
+Each service commits two documents. `openapi.yaml` is the public API, what the gateway
+routes (everything under `/api/`), and the only one the gateway publishes at /docs/.
+`openapi-internal.yaml` is the service-to-service API under `/internal/`, for the authors of
+other services; it is written with `--custom-settings oasis_common.schema.INTERNAL_API`.
+"""
+
+from collections.abc import Iterator, Mapping
+
+from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+PUBLIC_SCHEMA_FILE = "openapi.yaml"
+INTERNAL_SCHEMA_FILE = "openapi-internal.yaml"
+PUBLIC_PREFIX = "/api/"
+INTERNAL_PREFIX = "/internal/"
 
 DESCRIPTIONS = {
     400: "Invalid input; `details` lists the offending fields.",
@@ -38,12 +52,64 @@ def error_responses(*codes: int) -> dict:
 
 
 def public_endpoints_only(endpoints):
-    """Document the public and internal APIs; leave out admin and platform routes."""
-    return [
-        endpoint
-        for endpoint in endpoints
-        if endpoint[0].startswith("/api/") or endpoint[0].startswith("/internal/")
-    ]
+    """The public document: what the gateway routes; never internal, admin or platform routes."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith(PUBLIC_PREFIX)]
+
+
+def internal_endpoints_only(endpoints):
+    """The internal document: the service-to-service API, which the gateway never routes."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith(INTERNAL_PREFIX)]
+
+
+def internal_paths_only(result, generator, request, public):
+    """Drop what a service's own postprocessing hooks added for the public document (the event stream)."""
+    paths = result["paths"]
+    result["paths"] = {path: item for path, item in paths.items() if path.startswith(INTERNAL_PREFIX)}
+    return result
+
+
+class _InternalApi(Mapping):
+    """SPECTACULAR_SETTINGS overrides for the internal document, read when the command runs."""
+
+    def _values(self) -> dict:
+        from django.conf import settings
+        from drf_spectacular.settings import SPECTACULAR_DEFAULTS
+
+        configured = settings.SPECTACULAR_SETTINGS
+        hooks = configured.get("POSTPROCESSING_HOOKS", SPECTACULAR_DEFAULTS["POSTPROCESSING_HOOKS"])
+        return {
+            "TITLE": f"{configured['TITLE']} (internal)",
+            "DESCRIPTION": (
+                "Service to service, straight to this service and never through the gateway, "
+                "with a service token. Not part of the public API."
+            ),
+            "PREPROCESSING_HOOKS": ["oasis_common.schema.internal_endpoints_only"],
+            "POSTPROCESSING_HOOKS": [*hooks, "oasis_common.schema.internal_paths_only"],
+        }
+
+    def __getitem__(self, key: str):
+        return self._values()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+
+INTERNAL_API = _InternalApi()
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, documenting the 400 a list answers to a filter value it refuses (`?ordering=`)."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if "400" in responses or not self._get_filter_parameters():
+            return responses
+        refused = OpenApiResponse(response=ErrorSerializer, description=DESCRIPTIONS[400])
+        responses["400"] = self._get_response_for_code(refused, "400", direction=direction)
+        return dict(sorted(responses.items()))
 
 
 class UserJWTScheme(OpenApiAuthenticationExtension):

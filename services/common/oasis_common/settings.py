@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 from oasis_common import env
+from oasis_common.conf import DEFAULTS
 
 SERVICE_NAMES = ("auth", "projects", "payments", "builder")
-DEFAULT_PORTS = {"auth": 8001, "projects": 8002, "payments": 8003, "builder": 8004}
+# Where each process listens in development: the services' default peer URLs, and the table
+# `make dev` checks, wires and announces (scripts/ports.py, where OASIS_DEV_PORT_BASE
+# or one OASIS_<NAME>_PORT per process moves them).
+DEFAULT_PORTS = {
+    "auth": 8001,
+    "projects": 8002,
+    "payments": 8003,
+    "builder": 8004,
+    "gateway": 8080,
+    "demo-model": 8090,
+}
 
 
 def peer_url(service: str) -> str:
@@ -34,6 +46,14 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
         raise ImproperlyConfigured("OASIS_PROVIDER_STATES is for contract tests, never for production")
 
     auth_url = peer_url("auth")
+    trusted_proxies = env.get_list("OASIS_TRUSTED_PROXIES", DEFAULTS["TRUSTED_PROXIES"])
+    for network in trusted_proxies:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"OASIS_TRUSTED_PROXIES holds addresses or networks such as 10.0.0.0/8, not {network!r}"
+            ) from None
     return {
         "OASIS_SERVICE_NAME": service,
         "OASIS_ENVIRONMENT": env.environment(),
@@ -120,9 +140,10 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
             "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
             "DEFAULT_PARSER_CLASSES": ["oasis_common.parsers.JSONParser"],
             "DEFAULT_PAGINATION_CLASS": "oasis_common.pagination.Pagination",
+            "DEFAULT_FILTER_BACKENDS": ["oasis_common.ordering.OrderingFilter"],
             "PAGE_SIZE": 50,
             "EXCEPTION_HANDLER": "oasis_common.errors.exception_handler",
-            "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+            "DEFAULT_SCHEMA_CLASS": "oasis_common.schema.AutoSchema",
             "UNAUTHENTICATED_USER": None,
             # The gateway overwrites X-Forwarded-For with the client's address.
             "NUM_PROXIES": env.get_int("OASIS_NUM_PROXIES", 1),
@@ -159,6 +180,7 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
             "IDEMPOTENCY_RETENTION_HOURS": env.get_int("OASIS_IDEMPOTENCY_RETENTION_HOURS", 48),
             # Contract tests only: mounts oasis_common.provider_states (never in production).
             "PROVIDER_STATES": provider_states,
+            "TRUSTED_PROXIES": trusted_proxies,
         },
     }
 

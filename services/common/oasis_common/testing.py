@@ -169,19 +169,100 @@ def run_concurrently(count: int, action, *, timeout: float = 60, raise_errors: b
     return results
 
 
-def committed_schema() -> str:
-    """The service's committed openapi.yaml."""
+def committed_schema(*, internal: bool = False) -> str:
+    """The service's committed openapi.yaml (public), or openapi-internal.yaml."""
     from pathlib import Path
 
-    return (Path(settings.BASE_DIR) / "openapi.yaml").read_text()
+    from oasis_common.schema import INTERNAL_SCHEMA_FILE, PUBLIC_SCHEMA_FILE
+
+    return (Path(settings.BASE_DIR) / (INTERNAL_SCHEMA_FILE if internal else PUBLIC_SCHEMA_FILE)).read_text()
 
 
-def generated_schema(folder) -> str:
-    """What drf-spectacular generates from the code now, validated, warnings failing."""
+def generated_schema(folder, *, internal: bool = False) -> str:
+    """What drf-spectacular generates from the code now, validated, warnings failing: as `make openapi`."""
     from pathlib import Path
 
     from django.core.management import call_command
 
-    generated = Path(folder) / "openapi.yaml"
-    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(generated))
+    from oasis_common.schema import INTERNAL_SCHEMA_FILE, PUBLIC_SCHEMA_FILE
+
+    generated = Path(folder) / (INTERNAL_SCHEMA_FILE if internal else PUBLIC_SCHEMA_FILE)
+    options = ["--custom-settings", "oasis_common.schema.INTERNAL_API"] if internal else []
+    call_command("spectacular", "--validate", "--fail-on-warn", *options, "--file", str(generated))
     return generated.read_text()
+
+
+def internal_routes() -> set[str]:
+    """Every route of the service's URLconf under /internal/ served by an API view, in OpenAPI form.
+
+    Read from the URLconf itself rather than from drf-spectacular, so a route the schema
+    generation leaves out is noticed. Plain Django views (the gateway's token check) are not
+    API views and have no OpenAPI description to check.
+    """
+    from django.urls import URLPattern, URLResolver, get_resolver
+    from drf_spectacular.generators import EndpointEnumerator
+
+    from oasis_common.schema import INTERNAL_PREFIX
+
+    enumerator = EndpointEnumerator()
+    routes = set()
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern) and getattr(pattern.callback, "cls", None) is not None:
+                path = enumerator.get_path_from_regex(prefix + str(pattern.pattern))
+                if path.startswith(INTERNAL_PREFIX):
+                    routes.add(path)
+
+    walk(get_resolver().url_patterns, "/")
+    return routes
+
+
+def documented_paths(schema_text: str) -> set[str]:
+    """The paths a YAML OpenAPI document describes."""
+    import yaml
+
+    return set(yaml.safe_load(schema_text)["paths"] or {})
+
+
+def list_operations(schema_text: str) -> dict[str, dict]:
+    """The GET operations of a YAML OpenAPI document that answer a list, or a page of one, by path."""
+    import yaml
+
+    document = yaml.safe_load(schema_text)
+    components = document.get("components", {}).get("schemas", {})
+
+    def resolve(schema: dict) -> dict:
+        ref = schema.get("$ref", "")
+        return components[ref.rsplit("/", 1)[-1]] if ref else schema
+
+    lists = {}
+    for path, item in (document["paths"] or {}).items():
+        operation = item.get("get")
+        ok = (operation or {}).get("responses", {}).get("200", {})
+        schema = resolve(ok.get("content", {}).get("application/json", {}).get("schema", {}))
+        results = schema.get("properties", {}).get("results", {})
+        if schema.get("type") == "array" or results.get("type") == "array":
+            lists[path] = operation
+    return lists
+
+
+def ordering_parameter(operation: dict) -> dict | None:
+    """The `ordering` query parameter of an OpenAPI operation, if it documents one."""
+    return next(
+        (p for p in operation.get("parameters", []) if p["in"] == "query" and p["name"] == "ordering"), None
+    )
+
+
+def lists_without_orderings(schema_text: str) -> list[str]:
+    """Lists in a YAML OpenAPI document that do not say which `?ordering=` they accept, or their 400."""
+    missing = []
+    for path, operation in list_operations(schema_text).items():
+        schema = (ordering_parameter(operation) or {}).get("schema", {})
+        choices = schema.get("enum", [])
+        documented = bool(choices) and schema.get("default", choices[0]) in choices
+        if not documented or "400" not in operation["responses"]:
+            missing.append(path)
+    return missing

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from oasis_common.conf import DEFAULTS
 from oasis_common.settings import common_settings, peer_url
 
 PRODUCTION_SECRETS = {
@@ -26,6 +27,7 @@ def environ(monkeypatch, tmp_path):
         "OASIS_READY_PEERS",
         "OASIS_AUTH_URL",
         "OASIS_JWKS_URL",
+        "OASIS_TRUSTED_PROXIES",
     ]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OASIS_VAR_DIR", str(tmp_path / "var"))
@@ -110,6 +112,26 @@ def test_lists_and_urls_come_from_the_environment(environ):
 def test_a_peer_url_defaults_to_its_development_port(monkeypatch, service, variable, expected):
     monkeypatch.setenv(f"OASIS_{service.upper()}_URL", variable)
     assert peer_url(service) == expected
+
+
+def test_trusted_proxies_default_to_loopback_and_private_networks(environ):
+    assert build()["OASIS"]["TRUSTED_PROXIES"] == DEFAULTS["TRUSTED_PROXIES"]
+    assert "10.0.0.0/8" in DEFAULTS["TRUSTED_PROXIES"]
+
+
+def test_trusted_proxies_come_from_the_environment(environ):
+    environ(OASIS_TRUSTED_PROXIES="100.64.0.0/10, 10.2.3.4")
+    assert build()["OASIS"]["TRUSTED_PROXIES"] == ["100.64.0.0/10", "10.2.3.4"]
+
+
+def test_a_trusted_proxy_that_is_no_network_is_refused_at_start(environ):
+    environ(OASIS_TRUSTED_PROXIES="10.0.0.0/8,gateway")
+    with pytest.raises(ImproperlyConfigured, match="OASIS_TRUSTED_PROXIES"):
+        build()
+
+
+def test_lists_are_ordered_by_the_platform_filter(environ):
+    assert build()["REST_FRAMEWORK"]["DEFAULT_FILTER_BACKENDS"] == ["oasis_common.ordering.OrderingFilter"]
 
 
 def test_every_request_passes_the_platform_middleware_in_order(environ):

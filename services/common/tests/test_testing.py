@@ -90,3 +90,38 @@ def test_clear_cache_leaves_other_keys_on_a_shared_redis_alone(db):
         assert redis.get("someone-elses:key") == b"keep"
     finally:
         redis.delete("someone-elses:key")
+
+
+def test_internal_routes_are_read_from_the_urlconf():
+    assert testing.internal_routes() == {"/internal/v1/testapp/whoami/", "/internal/v1/testapp/widgets/"}
+
+
+LISTS_DOCUMENT = """
+paths:
+  /api/v1/pages/:
+    get:
+      parameters:
+      - {name: ordering, in: query, schema: {type: string, enum: [name, -name], default: -name}}
+      responses:
+        '200': {content: {application/json: {schema: {$ref: '#/components/schemas/PaginatedPageList'}}}}
+        '400': {description: refused}
+  /api/v1/plain/:
+    get:
+      responses:
+        '200': {content: {application/json: {schema: {type: array, items: {type: string}}}}}
+  /api/v1/one/:
+    get:
+      responses:
+        '200': {content: {application/json: {schema: {type: object}}}}
+components:
+  schemas:
+    PaginatedPageList:
+      type: object
+      properties:
+        results: {type: array, items: {type: string}}
+"""
+
+
+def test_lists_are_found_as_arrays_or_pages_and_those_without_orderings_named():
+    assert set(testing.list_operations(LISTS_DOCUMENT)) == {"/api/v1/pages/", "/api/v1/plain/"}
+    assert testing.lists_without_orderings(LISTS_DOCUMENT) == ["/api/v1/plain/"]

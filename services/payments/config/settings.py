@@ -65,7 +65,7 @@ PAYMENTS = {
 if _production:
     _stripe = [PAYMENTS["STRIPE_SECRET_KEY"], PAYMENTS["STRIPE_WEBHOOK_SECRET"]]
     # Half a configuration takes money without granting credits (or the reverse): refuse it.
-    # Neither is fine: checkout and the webhook answer 503 payments_not_configured.
+    # Neither is fine: checkout and the webhook answer 503 payments_unavailable.
     if any(_stripe) and not all(_stripe):
         raise ImproperlyConfigured("Set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither")
     if all(_stripe) and not PAYMENTS["CHECKOUT_REDIRECT_ORIGINS"]:

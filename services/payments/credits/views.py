@@ -21,6 +21,7 @@ from credits.serializers import (
 )
 from oasis_common.authentication import ServiceJWTAuthentication
 from oasis_common.idempotency.decorators import idempotent
+from oasis_common.ownership import OwnedObjectMixin
 from oasis_common.permissions import IsService
 from oasis_common.schema import error_responses
 
@@ -41,6 +42,8 @@ class BalanceView(APIView):
 
 class LedgerView(generics.ListAPIView):
     serializer_class = LedgerEntrySerializer
+    ordering_fields = ("created_at", "amount")
+    ordering = "-created_at"
 
     @extend_schema(
         parameters=[LedgerQuerySerializer],
@@ -67,6 +70,13 @@ class LedgerView(generics.ListAPIView):
 class InternalView(APIView):
     authentication_classes = [ServiceJWTAuthentication]
     permission_classes = [IsService]
+
+
+class HoldObjectView(OwnedObjectMixin, InternalView):
+    # One hold, named in the URL and owned by the service that placed it: another service's
+    # hold is a 404 before the Idempotency-Key or the body is read.
+    def load_owned(self, request, *, hold_id) -> None:
+        self.hold = holds.hold_get(hold_id=hold_id, service=request.user.service_name)
 
 
 class AccountBalanceView(InternalView):
@@ -96,19 +106,17 @@ class HoldCollectionView(InternalView):
         return Response(HoldSerializer(hold).data, status=status.HTTP_201_CREATED)
 
 
-class HoldDetailView(InternalView):
+class HoldDetailView(HoldObjectView):
     @extend_schema(
         responses={200: HoldSerializer, **error_responses(401, 403, 404)},
         summary="Internal: one hold placed by the calling service",
         tags=["internal"],
     )
     def get(self, request, hold_id):
-        return Response(
-            HoldSerializer(holds.hold_get(hold_id=hold_id, service=request.user.service_name)).data
-        )
+        return Response(HoldSerializer(self.hold).data)
 
 
-class HoldCaptureView(InternalView):
+class HoldCaptureView(HoldObjectView):
     @extend_schema(
         request=HoldCaptureSerializer,
         parameters=[IDEMPOTENCY_KEY],
@@ -126,7 +134,7 @@ class HoldCaptureView(InternalView):
         return Response(HoldSerializer(hold).data)
 
 
-class HoldReleaseView(InternalView):
+class HoldReleaseView(HoldObjectView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_KEY],

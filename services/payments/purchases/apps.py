@@ -10,6 +10,9 @@ class PurchasesConfig(AppConfig):
 
     def ready(self) -> None:
         from purchases.packs import pack_list
+        from purchases.return_urls import allowed_origins
 
-        # A malformed OASIS_CREDIT_PACKS stops the service at start, not at the first checkout.
+        # A malformed OASIS_CREDIT_PACKS or OASIS_CHECKOUT_REDIRECT_ORIGINS stops the service at
+        # start, not at the first checkout.
         pack_list()
+        allowed_origins()

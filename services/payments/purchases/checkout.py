@@ -6,47 +6,17 @@ import hashlib
 import logging
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import stripe
-from django.conf import settings
 
 from oasis_common.errors import Unprocessable
-from purchases.errors import CheckoutNotFound, PaymentProviderUnavailable, RedirectNotAllowed
+from purchases.errors import CheckoutNotFound, PaymentProviderUnavailable
 from purchases.models import CheckoutSession
 from purchases.packs import Pack
+from purchases.return_urls import return_url_check
 from purchases.stripe_api import payments_require_configured, stripe_client
 
 logger = logging.getLogger("oasis.payments.checkout")
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin_of(url: str) -> str:
-    """`scheme://host[:port]`, lowercased, without a default port; "" when there is none."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        return ""
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
-        return ""
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
-
-
-def redirect_check(*, field: str, url: str) -> None:
-    allowed = {origin_of(origin) for origin in settings.PAYMENTS["CHECKOUT_REDIRECT_ORIGINS"]} - {""}
-    if origin_of(url) not in allowed:
-        raise RedirectNotAllowed(
-            details={
-                field: [f"{origin_of(url) or url!r} is not an allowed origin."],
-                "allowed": sorted(allowed),
-            }
-        )
 
 
 def checkout_create(
@@ -58,8 +28,10 @@ def checkout_create(
     session: Stripe answers a repeated idempotency key with its first answer.
     """
     payments_require_configured()
-    redirect_check(field="success_url", url=success_url)
-    redirect_check(field="cancel_url", url=cancel_url)
+    # After the availability check: the allowed origins are configured with the Stripe keys,
+    # and without them "payments are not available" is the truer answer.
+    return_url_check(field="success_url", url=success_url)
+    return_url_check(field="cancel_url", url=cancel_url)
     metadata = {"user_id": str(user_id), "pack_id": pack.id, "credits": str(pack.credits)}
     params = {
         "mode": "payment",

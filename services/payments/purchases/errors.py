@@ -5,13 +5,11 @@ from rest_framework import status
 from oasis_common.errors import NotFound, ServiceError, Unprocessable
 
 
-class PaymentsNotConfigured(ServiceError):
+class PaymentsUnavailable(ServiceError):
+    # What is missing is logged for operators; the person buying only needs to know it cannot work.
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    code = "payments_not_configured"
-    message = (
-        "Payments are not configured on this server: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET "
-        "to take payments."
-    )
+    code = "payments_unavailable"
+    message = "Buying credits is not available at the moment."
 
 
 class PaymentProviderUnavailable(ServiceError):

@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 import stripe
 from django.conf import settings
 
-from purchases.errors import PaymentsNotConfigured
+from purchases.errors import PaymentsUnavailable
+
+logger = logging.getLogger("oasis.payments.stripe")
 
 REQUIRED = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
 
 
+def payments_missing_settings() -> list[str]:
+    """The Stripe settings that are not set; payments are available when there are none."""
+    return [name for name in REQUIRED if not settings.PAYMENTS[name]]
+
+
+def payments_available() -> bool:
+    return not payments_missing_settings()
+
+
 def payments_require_configured() -> None:
-    """Raise PaymentsNotConfigured (503) naming what is missing, unless both Stripe keys are set."""
-    missing = [name for name in REQUIRED if not settings.PAYMENTS[name]]
+    """Raise PaymentsUnavailable (503) unless both Stripe keys are set.
+
+    The operator reads which settings are missing in the log, beside the request id;
+    the person who asked is told only that payments are not available.
+    """
+    missing = payments_missing_settings()
     if missing:
-        raise PaymentsNotConfigured(details={"missing": missing})
+        logger.warning(
+            "Payments are unavailable: %s not set", " and ".join(missing), extra={"missing": missing}
+        )
+        raise PaymentsUnavailable()
 
 
 def stripe_client() -> stripe.StripeClient:

@@ -7,6 +7,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from oasis_common.ordering import OrderingFilter
+from oasis_common.ownership import OwnedObjectMixin
 from oasis_common.schema import error_responses
 from purchases import checkout, webhooks
 from purchases.packs import pack_list
@@ -17,7 +19,7 @@ from purchases.serializers import (
     PackSerializer,
     WebhookReceivedSerializer,
 )
-from purchases.stripe_api import payments_require_configured
+from purchases.stripe_api import payments_available
 
 OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -32,11 +34,19 @@ STRIPE_SIGNATURE = OpenApiParameter(
 
 
 class PackListView(APIView):
+    filter_backends = [OrderingFilter]
+    ordering_fields = ("price", "credits")
+    # The packs' own order: the one they are configured in.
+    ordering = None
+
     @extend_schema(
-        responses={200: PackSerializer(many=True), **error_responses(401)}, summary="Credit packs for sale"
+        responses={200: PackSerializer(many=True), **error_responses(401)},
+        summary="Credit packs for sale, and whether they can be bought now",
     )
     def get(self, request):
-        return Response(PackSerializer(pack_list(), many=True).data)
+        context = {"purchasable": payments_available()}
+        packs = OrderingFilter().filter_queryset(request, pack_list(), self)
+        return Response(PackSerializer(packs, many=True, context=context).data)
 
 
 class CheckoutView(APIView):
@@ -47,7 +57,6 @@ class CheckoutView(APIView):
         summary="Start buying a credit pack: a Stripe Checkout Session to send the buyer to",
     )
     def post(self, request):
-        payments_require_configured()
         serializer = CheckoutCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = checkout.checkout_create(
@@ -59,14 +68,16 @@ class CheckoutView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class CheckoutDetailView(APIView):
+class CheckoutDetailView(OwnedObjectMixin, APIView):
+    def load_owned(self, request, *, session_id) -> None:
+        self.session = checkout.checkout_get(user_id=request.user.id, session_id=session_id)
+
     @extend_schema(
         responses={200: CheckoutSessionSerializer, **error_responses(401, 404)},
         summary="One of your checkout sessions; its status follows Stripe's webhook",
     )
     def get(self, request, session_id):
-        session = checkout.checkout_get(user_id=request.user.id, session_id=session_id)
-        return Response(CheckoutSessionSerializer(session).data)
+        return Response(CheckoutSessionSerializer(self.session).data)
 
 
 class StripeWebhookView(APIView):

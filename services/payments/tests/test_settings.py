@@ -54,7 +54,7 @@ def test_development_works_without_stripe_and_allows_local_origins(environment):
     assert payments["CREDIT_PACKS"] is None
 
 
-def test_production_starts_without_stripe_so_checkout_can_say_what_is_missing(environment):
+def test_production_starts_without_stripe_so_checkout_can_say_payments_are_unavailable(environment):
     payments = environment(**PRODUCTION)
 
     assert payments["STRIPE_SECRET_KEY"] == ""

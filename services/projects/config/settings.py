@@ -43,8 +43,8 @@ OASIS.update(  # noqa: F821
     }
 )
 
-# Revision changes and diff entries share one vocabulary: one enum in the schema.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ChangeKindEnum": ["added", "modified", "deleted"]}  # noqa: F821
+# Revision changes and diff entries share one vocabulary (the builder's file events too): one enum.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ChangeKindEnum": "files.models.FileChange.Action"}  # noqa: F821
 
 _origin = OASIS["PREVIEW_ORIGIN"]  # noqa: F821
 if _origin and not _origin.startswith(("http://", "https://")):

@@ -28,7 +28,7 @@ def revision_get(*, project: Project, number: int) -> Revision:
 @dataclass(frozen=True)
 class FileDiff:
     path: str
-    status: str
+    action: str
     old_sha256: str | None
     new_sha256: str | None
     binary: bool
@@ -57,7 +57,12 @@ def revision_diff(*, project: Project, old: int | None, new: int | None) -> tupl
 
 
 def _file_diff(path: str, old: Entry | None, new: Entry | None, contents: dict[int, bytes]) -> FileDiff:
-    status = "added" if old is None else "deleted" if new is None else "modified"
+    if old is None:
+        action = FileChange.Action.CREATED
+    elif new is None:
+        action = FileChange.Action.DELETED
+    else:
+        action = FileChange.Action.MODIFIED
     binary = any(entry is not None and not entry.is_text for entry in (old, new))
     old_name = f"a/{path}" if old else "/dev/null"
     new_name = f"b/{path}" if new else "/dev/null"
@@ -69,7 +74,7 @@ def _file_diff(path: str, old: Entry | None, new: Entry | None, contents: dict[i
         text = "".join(_with_newlines(difflib.unified_diff(old_lines, new_lines, old_name, new_name)))
     return FileDiff(
         path=path,
-        status=status,
+        action=action,
         old_sha256=old.sha256 if old else None,
         new_sha256=new.sha256 if new else None,
         binary=binary,

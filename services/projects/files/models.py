@@ -62,7 +62,7 @@ class Revision(models.Model):
 
 class FileChange(models.Model):
     class Action(models.TextChoices):
-        ADDED = "added"
+        CREATED = "created"
         MODIFIED = "modified"
         DELETED = "deleted"
 

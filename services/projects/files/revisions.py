@@ -41,6 +41,19 @@ class Link:
     size: int
 
 
+class PreconditionFailed(ServiceError):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    code = "precondition_failed"
+    message = "The file changed since you read it (If-Match did not match)."
+
+
+class FileExists(PreconditionFailed):
+    """A create-only write (`If-None-Match: *`) found a file already there."""
+
+    code = "file_exists"
+    message = "A file already exists at this path (If-None-Match: * creates only)."
+
+
 @dataclass(frozen=True)
 class Precondition:
     """`If-Match` (ETags, or `*` for "exists") and `If-None-Match: *` ("does not exist") for one path."""
@@ -48,12 +61,19 @@ class Precondition:
     if_match: tuple[str, ...] = ()
     if_none_match: bool = False
 
-    def holds(self, current: str | None) -> bool:
+    def refusal(self, *, path: str, current: str | None) -> PreconditionFailed | None:
+        """Why the request's precondition fails on the file's current hash (None: no file), if it does.
+
+        If-Match is judged first, as RFC 9110 orders them.
+        """
+        details = {"path": path, "etag": f'"{current}"' if current else None}
+        if self.if_match and current is None:
+            return PreconditionFailed("There is no file at this path (If-Match needs one).", details=details)
+        if self.if_match and "*" not in self.if_match and current not in self.if_match:
+            return PreconditionFailed(details=details)
         if self.if_none_match and current is not None:
-            return False
-        if self.if_match:
-            return current is not None and ("*" in self.if_match or current in self.if_match)
-        return True
+            return FileExists(details=details)
+        return None
 
 
 @dataclass(frozen=True)
@@ -65,12 +85,6 @@ class Commit:
 class FileTooLarge(ServiceError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     code = "file_too_large"
-
-
-class PreconditionFailed(ServiceError):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    code = "precondition_failed"
-    message = "The file changed since you read it (If-Match did not match)."
 
 
 @dataclass(frozen=True)
@@ -150,7 +164,7 @@ def revision_commit(
         taken = [rename.target for rename in renames if rename.target in tree]
         if taken:
             raise Conflict(
-                "A file already exists at these paths.", code="path_exists", details={"paths": taken}
+                "A file already exists at these paths.", code="file_exists", details={"paths": taken}
             )
 
         planned: dict[str, _State | None] = {}
@@ -239,9 +253,9 @@ def _refuse_duplicates(paths: list[str]) -> None:
 
 def _check_preconditions(preconditions: Mapping[str, Precondition], tree: dict[str, _State]) -> None:
     for path, rule in preconditions.items():
-        current = tree[path].sha256 if path in tree else None
-        if not rule.holds(current):
-            raise PreconditionFailed(details={"path": path, "etag": f'"{current}"' if current else None})
+        refusal = rule.refusal(path=path, current=tree[path].sha256 if path in tree else None)
+        if refusal is not None:
+            raise refusal
 
 
 def _check_base_revision(project: Project, base_revision: int | None, touched: list[str]) -> None:
@@ -319,11 +333,14 @@ def _store_blobs(project: Project, contents: dict[str, tuple[str, bytes]]) -> di
 def _action(path: str, state: _State | None, tree: dict[str, _State]) -> str:
     if state is _DELETED:
         return FileChange.Action.DELETED
-    return FileChange.Action.MODIFIED if path in tree else FileChange.Action.ADDED
+    return FileChange.Action.MODIFIED if path in tree else FileChange.Action.CREATED
 
 
 def revision_restore(*, project_id, owner_id, number: int, author_user_id, message: str = "") -> Commit:
-    """A new revision whose tree equals revision `number`'s; history is never rewritten."""
+    """A new revision whose tree equals revision `number`'s; history is never rewritten.
+
+    When the current tree already equals it, nothing is made and the current revision is the answer.
+    """
     with transaction.atomic():
         # Lock before reading either tree, so no commit can slip in between the read and the write.
         project = Project.objects.select_for_update().filter(pk=project_id, owner_id=owner_id).first()
@@ -332,7 +349,11 @@ def revision_restore(*, project_id, owner_id, number: int, author_user_id, messa
         if not Revision.objects.filter(project=project, number=number).exists():
             raise NotFound(f"Revision {number} does not exist.", code="revision_not_found")
         target = {entry.path: entry for entry in tree_read(project=project, revision=number)}
-        current = TreeEntry.objects.filter(project=project).values_list("path", flat=True)
+        current = dict(TreeEntry.objects.filter(project=project).values_list("path", "sha256"))
+        if current == {path: entry.sha256 for path, entry in target.items()}:
+            # Restoring what is already there is a no-op, so a repeated click makes no empty revision.
+            now = Revision.objects.get(project=project, number=project.current_revision)
+            return Commit(revision=now, created=False)
         return revision_commit(
             project_id=project.pk,
             owner_id=owner_id,
@@ -364,7 +385,7 @@ def file_write(*, project_id, owner_id, path: str, content: bytes, preconditions
         writes={path: content},
         preconditions={path: preconditions} if preconditions else None,
     )
-    created = commit.revision.changes.filter(path=path, action=FileChange.Action.ADDED).exists()
+    created = commit.revision.changes.filter(path=path, action=FileChange.Action.CREATED).exists()
     sha256 = hashlib.sha256(content).hexdigest()
     return Written(
         path=path, sha256=sha256, size=len(content), created=created, revision=commit.revision.number

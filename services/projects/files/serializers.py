@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from files.content_types import content_type_of
-from files.models import Revision
+from files.models import FileChange, Revision
 from files.revisions import Rename
 
 
@@ -120,7 +120,7 @@ class InternalChangeSetSerializer(ChangeSetSerializer):
 
 class ChangeSerializer(serializers.Serializer):
     path = serializers.CharField()
-    action = serializers.ChoiceField(choices=["added", "modified", "deleted"])
+    action = serializers.ChoiceField(choices=FileChange.Action.choices)
     renamed_from = serializers.CharField(allow_null=True)
 
 
@@ -184,7 +184,7 @@ class DiffQuerySerializer(serializers.Serializer):
 
 class FileDiffSerializer(serializers.Serializer):
     path = serializers.CharField()
-    status = serializers.ChoiceField(choices=["added", "modified", "deleted"])
+    action = serializers.ChoiceField(choices=FileChange.Action.choices)
     old_sha256 = serializers.CharField(allow_null=True)
     new_sha256 = serializers.CharField(allow_null=True)
     binary = serializers.BooleanField()

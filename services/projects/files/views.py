@@ -34,6 +34,7 @@ from oasis_common.authentication import ServiceJWTAuthentication
 from oasis_common.idempotency.decorators import idempotent
 from oasis_common.permissions import IsService
 from oasis_common.schema import error_responses
+from projects.ownership import OwnedProjectView
 from projects.params import query
 from projects.projects import project_get
 from projects.serializers import RevisionQuerySerializer
@@ -53,7 +54,7 @@ IF_NONE_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="On PUT, `*` creates the file only if it does not exist yet (412 otherwise).",
+    description="On PUT, `*` creates the file only if it does not exist yet (412 `file_exists` otherwise).",
 )
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True
@@ -77,7 +78,13 @@ def revision_body(project, number: int) -> dict:
     return RevisionSerializer(history.revision_get(project=project, number=number)).data
 
 
-class FileListView(APIView):
+def commit_response(project, commit: revisions.Commit) -> Response:
+    """201 with a new revision; 200 with the one that already stood for this change (made nothing)."""
+    body = revision_body(project, commit.revision.number)
+    return Response(body, status=status.HTTP_201_CREATED if commit.created else status.HTTP_200_OK)
+
+
+class FileListView(OwnedProjectView):
     @extend_schema(
         parameters=[RevisionQuerySerializer],
         responses={200: FileListSerializer, **error_responses(400, 401, 404)},
@@ -85,13 +92,12 @@ class FileListView(APIView):
     )
     def get(self, request, project_id):
         revision = query(RevisionQuerySerializer, request).get("revision")
-        project = project_get(owner_id=request.user.id, project_id=project_id)
-        number = trees.revision_resolve(project=project, revision=revision)
-        entries = trees.tree_read(project=project, revision=number)
+        number = trees.revision_resolve(project=self.project, revision=revision)
+        entries = trees.tree_read(project=self.project, revision=number)
         return Response({"revision": number, "files": FileEntrySerializer(entries, many=True).data})
 
 
-class FileView(APIView):
+class FileView(OwnedProjectView):
     parser_classes = [RawBytesParser]
     content_negotiation_class = AnyAccept
 
@@ -110,8 +116,7 @@ class FileView(APIView):
     )
     def get(self, request, project_id, file_path):
         revision = query(RevisionQuerySerializer, request).get("revision")
-        project = project_get(owner_id=request.user.id, project_id=project_id)
-        entry, data = trees.file_read(project=project, path=file_path, revision=revision)
+        entry, data = trees.file_read(project=self.project, path=file_path, revision=revision)
         if entry.etag in parse_etags(request.headers.get("If-None-Match", "")):
             response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
         else:
@@ -163,10 +168,10 @@ class FileView(APIView):
             path=file_path,
             preconditions=precondition_of(request),
         )
-        return Response(revision_body(commit.revision.project, commit.revision.number))
+        return Response(revision_body(self.project, commit.revision.number))
 
 
-class ChangeSetView(APIView):
+class ChangeSetView(OwnedProjectView):
     @extend_schema(
         request=ChangeSetSerializer,
         responses={201: RevisionSerializer, **error_responses(400, 401, 404, 409, 413, 422)},
@@ -186,29 +191,29 @@ class ChangeSetView(APIView):
             renames=data["renames"],
             base_revision=data["base_revision"],
         )
-        body = revision_body(commit.revision.project, commit.revision.number)
-        return Response(body, status=status.HTTP_201_CREATED)
+        return commit_response(self.project, commit)
 
 
-class RevisionListView(GenericAPIView):
+class RevisionListView(OwnedProjectView, GenericAPIView):
+    ordering_fields = ("number", "created_at")
+    ordering = "-number"
+
     @extend_schema(
         responses={200: RevisionSerializer(many=True), **error_responses(401, 404)},
         summary="The project's revisions, newest first",
     )
     def get(self, request, project_id):
-        project = project_get(owner_id=request.user.id, project_id=project_id)
-        page = self.paginate_queryset(history.revision_list(project=project))
+        page = self.paginate_queryset(self.filter_queryset(history.revision_list(project=self.project)))
         return self.get_paginated_response(RevisionSerializer(page, many=True).data)
 
 
-class RevisionDetailView(APIView):
+class RevisionDetailView(OwnedProjectView):
     @extend_schema(responses={200: RevisionSerializer, **error_responses(401, 404)}, summary="One revision")
     def get(self, request, project_id, number):
-        project = project_get(owner_id=request.user.id, project_id=project_id)
-        return Response(RevisionSerializer(history.revision_get(project=project, number=number)).data)
+        return Response(revision_body(self.project, number))
 
 
-class RevisionDiffView(APIView):
+class RevisionDiffView(OwnedProjectView):
     @extend_schema(
         parameters=[DiffQuerySerializer],
         responses={200: DiffSerializer, **error_responses(400, 401, 404)},
@@ -216,15 +221,23 @@ class RevisionDiffView(APIView):
     )
     def get(self, request, project_id):
         params = query(DiffQuerySerializer, request)
-        project = project_get(owner_id=request.user.id, project_id=project_id)
-        old, new, files = history.revision_diff(project=project, old=params.get("from"), new=params.get("to"))
+        old, new, files = history.revision_diff(
+            project=self.project, old=params.get("from"), new=params.get("to")
+        )
         return Response({"from": old, "to": new, "files": FileDiffSerializer(files, many=True).data})
 
 
-class RevisionRestoreView(APIView):
+class RevisionRestoreView(OwnedProjectView):
     @extend_schema(
         request=RestoreSerializer,
-        responses={201: RevisionSerializer, **error_responses(400, 401, 404, 422)},
+        responses={
+            201: RevisionSerializer,
+            200: OpenApiResponse(
+                RevisionSerializer,
+                description="The tree already equals revision n: the current revision; none is made.",
+            ),
+            **error_responses(400, 401, 404, 422),
+        },
         summary="Make a new revision equal to revision n (history is kept)",
     )
     def post(self, request, project_id, number):
@@ -237,8 +250,7 @@ class RevisionRestoreView(APIView):
             author_user_id=request.user.id,
             message=serializer.validated_data["message"],
         )
-        body = revision_body(commit.revision.project, commit.revision.number)
-        return Response(body, status=status.HTTP_201_CREATED)
+        return commit_response(self.project, commit)
 
 
 class InternalSnapshotView(APIView):
@@ -299,5 +311,4 @@ class InternalChangeSetView(APIView):
             base_revision=data["base_revision"],
             generation_id=data["generation_id"],
         )
-        body = revision_body(commit.revision.project, commit.revision.number)
-        return Response(body, status=status.HTTP_201_CREATED if commit.created else status.HTTP_200_OK)
+        return commit_response(commit.revision.project, commit)

@@ -7,7 +7,6 @@ from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from files.content_types import content_type_header
 from oasis_common.errors import ServiceError, json_error
@@ -15,13 +14,13 @@ from oasis_common.schema import error_responses
 from previews.links import preview_create, preview_grant
 from previews.serializers import PreviewCreateSerializer, PreviewLinkSerializer
 from previews.serving import FolderRedirect, preview_read
-from projects.projects import project_get
+from projects.ownership import OwnedProjectView
 
 # No allow-same-origin: the page runs in an opaque origin and can never read the API's.
 SANDBOX = "sandbox allow-scripts allow-forms allow-popups allow-modals"
 
 
-class PreviewCreateView(APIView):
+class PreviewCreateView(OwnedProjectView):
     @extend_schema(
         request=PreviewCreateSerializer,
         responses={201: PreviewLinkSerializer, **error_responses(400, 401, 404)},
@@ -30,8 +29,7 @@ class PreviewCreateView(APIView):
     def post(self, request, project_id):
         serializer = PreviewCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        project = project_get(owner_id=request.user.id, project_id=project_id)
-        link = preview_create(project=project, **serializer.validated_data)
+        link = preview_create(project=self.project, **serializer.validated_data)
         return Response(PreviewLinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
 

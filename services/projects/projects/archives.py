@@ -128,7 +128,7 @@ def archive_read(upload: IO[bytes], *, size: int) -> dict[str, bytes]:
             raise _refuse("archive_ratio", "The archive is compressed suspiciously well (a zip bomb?).")
         contents: dict[str, bytes] = {}
         for info in files:
-            path = path_clean(info.filename)
+            path = path_clean(info.orig_filename)
             if path in contents:
                 raise _refuse("archive_duplicate_path", "The archive holds the same path twice.", entry=path)
             contents[path] = _entry_read(archive, info)
@@ -137,14 +137,10 @@ def archive_read(upload: IO[bytes], *, size: int) -> dict[str, bytes]:
 
 def _entry_check(info: zipfile.ZipInfo) -> bool:
     """Refuse a dangerous entry; True for a file to import, False for a folder entry to skip."""
-    name = info.filename
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
-        raise _refuse("archive_symlink", "Archives may not contain symbolic links.", entry=name[:200])
-    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        raise _refuse("archive_special_file", "Archives may hold only files and folders.", entry=name[:200])
-    if info.flag_bits & 0x1:
-        raise _refuse("archive_encrypted", "Encrypted archives cannot be imported.", entry=name[:200])
+    # The name as the archive stores it: zipfile's `filename` silently ends at a NUL, so an entry
+    # `evil.html\0.txt` would pass as `evil.html`. The file API's path rules judge it whole, and
+    # first, so every refusal below echoes a name known to be printable.
+    name = info.orig_filename
     is_folder = info.is_dir()
     try:
         path_clean(name.rstrip("/") if is_folder else name)
@@ -155,6 +151,13 @@ def _entry_check(info: zipfile.ZipInfo) -> bool:
             entry=exc.details["path"],
             reason=exc.code,
         ) from exc
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise _refuse("archive_symlink", "Archives may not contain symbolic links.", entry=name[:200])
+    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise _refuse("archive_special_file", "Archives may hold only files and folders.", entry=name[:200])
+    if info.flag_bits & 0x1:
+        raise _refuse("archive_encrypted", "Encrypted archives cannot be imported.", entry=name[:200])
     if is_folder:
         return False
     file_size_check(path=name, size=info.file_size)
@@ -173,11 +176,11 @@ def _entry_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
             data = handle.read(info.file_size + 1)
     except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError) as exc:
         raise _refuse(
-            "archive_invalid", "An entry of the archive cannot be read.", entry=info.filename[:200]
+            "archive_invalid", "An entry of the archive cannot be read.", entry=info.orig_filename[:200]
         ) from exc
     if len(data) != info.file_size:
         raise _refuse(
-            "archive_invalid", "An entry's size does not match its header.", entry=info.filename[:200]
+            "archive_invalid", "An entry's size does not match its header.", entry=info.orig_filename[:200]
         )
     return data
 

@@ -12,9 +12,11 @@ from rest_framework.views import APIView
 from files.raw import AnyAccept
 from files.trees import revision_resolve
 from oasis_common.authentication import ServiceJWTAuthentication
+from oasis_common.ordering import OrderingFilter
 from oasis_common.permissions import IsService
 from oasis_common.schema import error_responses
 from projects import archives, projects, starters
+from projects.ownership import OwnedProjectView
 from projects.params import query
 from projects.serializers import (
     OwnedProjectSerializer,
@@ -32,6 +34,8 @@ from projects.serializers import (
 class ProjectListView(GenericAPIView):
     # What OPTIONS describes for POST; each method names its own serializers below.
     serializer_class = ProjectCreateSerializer
+    ordering_fields = ("updated_at", "created_at", "name")
+    ordering = "-updated_at"
 
     @extend_schema(
         parameters=[ProjectListQuerySerializer],
@@ -40,7 +44,8 @@ class ProjectListView(GenericAPIView):
     )
     def get(self, request):
         search = query(ProjectListQuerySerializer, request).get("search", "")
-        page = self.paginate_queryset(projects.project_list(owner_id=request.user.id, search=search))
+        queryset = projects.project_list(owner_id=request.user.id, search=search)
+        page = self.paginate_queryset(self.filter_queryset(queryset))
         return self.get_paginated_response(ProjectSerializer(page, many=True).data)
 
     @extend_schema(
@@ -55,11 +60,10 @@ class ProjectListView(GenericAPIView):
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectDetailView(APIView):
+class ProjectDetailView(OwnedProjectView):
     @extend_schema(responses={200: ProjectSerializer, **error_responses(401, 404)}, summary="One project")
     def get(self, request, project_id):
-        project = projects.project_get(owner_id=request.user.id, project_id=project_id)
-        return Response(ProjectSerializer(project).data)
+        return Response(ProjectSerializer(self.project).data)
 
     @extend_schema(
         request=ProjectUpdateSerializer,
@@ -87,12 +91,18 @@ class ProjectDetailView(APIView):
 
 
 class TemplateListView(APIView):
+    filter_backends = [OrderingFilter]
+    ordering_fields = ("name",)
+    # The templates' own order: the one they are offered in.
+    ordering = None
+
     @extend_schema(
         responses={200: TemplateSerializer(many=True), **error_responses(401)},
         summary="Starter templates a project can be created from",
     )
     def get(self, request):
-        return Response(TemplateSerializer(starters.starter_list(), many=True).data)
+        templates = OrderingFilter().filter_queryset(request, starters.starter_list(), self)
+        return Response(TemplateSerializer(templates, many=True).data)
 
 
 class ProjectImportView(APIView):
@@ -117,7 +127,7 @@ class ProjectImportView(APIView):
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectExportView(APIView):
+class ProjectExportView(OwnedProjectView):
     content_negotiation_class = AnyAccept
 
     @extend_schema(
@@ -132,12 +142,11 @@ class ProjectExportView(APIView):
     )
     def get(self, request, project_id):
         revision = query(RevisionQuerySerializer, request).get("revision")
-        project = projects.project_get(owner_id=request.user.id, project_id=project_id)
-        number = revision_resolve(project=project, revision=revision)
+        number = revision_resolve(project=self.project, revision=revision)
         response = StreamingHttpResponse(
-            archives.archive_stream(project=project, revision=number), content_type="application/zip"
+            archives.archive_stream(project=self.project, revision=number), content_type="application/zip"
         )
-        filename = archives.archive_filename(project=project, revision=number)
+        filename = archives.archive_filename(project=self.project, revision=number)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "private, no-cache"
         return response

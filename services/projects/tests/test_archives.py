@@ -148,6 +148,47 @@ def test_zip_slip_paths_are_refused_and_nothing_is_written(ada, name, reason):
     assert nothing_imported()
 
 
+def zip_with_raw_name(name: str, content: bytes = b"evil") -> bytes:
+    """A zip whose second entry is named `name` byte for byte (zipfile cuts a name at NUL when writing)."""
+    stand_in = "Z" * len(name.encode())
+    data = make_zip([("index.html", b"fine"), (stand_in, content)])
+    # Names are outside the CRC, so swapping them in the local header and the central directory is enough.
+    return data.replace(stand_in.encode(), name.encode())
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "evil.html\x00.txt",
+        "css/\x00/site.css",
+        "evil.html\x00",
+        "tab\there.html",
+        "bell\x07.html",
+        "del\x7f.html",
+    ],
+)
+def test_a_control_character_in_an_entry_name_refuses_the_whole_archive(ada, name):
+    error = error_of(upload(ada, zip_with_raw_name(name)), 422, "archive_unsafe_path")
+
+    assert error["details"] == {
+        "entry": name.encode("unicode_escape").decode("ascii"),
+        "reason": "path_control_character",
+    }
+    assert nothing_imported()
+
+
+def test_an_entry_name_is_judged_by_the_rule_the_file_api_judges_paths_by(ada, project):
+    name = "evil.html\x00.txt"
+    change = {"writes": [{"path": name, "text": "x"}]}
+
+    archive = error_of(upload(ada, zip_with_raw_name(name)), 422)["details"]
+    file_api = error_of(ada.post(project_url(project, "changes/"), change, format="json"), 400)
+
+    assert archive["reason"] == file_api["code"]
+    assert archive["entry"] == file_api["details"]["path"]
+    assert Project.objects.count() == 1
+
+
 def test_a_symlink_entry_is_refused(ada):
     data = make_zip([("index.html", b"fine"), (entry("link", mode=stat.S_IFLNK | 0o777), b"/etc/passwd")])
 

@@ -38,8 +38,8 @@ def test_a_change_set_applies_writes_deletes_and_renames_as_one_revision(ada, si
     assert body["parent"] == 3
     assert body["message"] == "Restyle"
     assert body["changes"] == [
-        {"path": "css/style.css", "action": "added", "renamed_from": "style.css"},
-        {"path": "img/new.png", "action": "added", "renamed_from": None},
+        {"path": "css/style.css", "action": "created", "renamed_from": "style.css"},
+        {"path": "img/new.png", "action": "created", "renamed_from": None},
         {"path": "index.html", "action": "modified", "renamed_from": None},
         {"path": "logo.png", "action": "deleted", "renamed_from": None},
         {"path": "style.css", "action": "deleted", "renamed_from": None},
@@ -83,7 +83,7 @@ def test_a_failing_write_rolls_back_the_whole_set(ada, site, settings):
     [
         ({"deletes": ["index.html", "missing.html"]}, 404, "file_not_found"),
         ({"renames": [{"from": "missing.css", "to": "x.css"}]}, 404, "file_not_found"),
-        ({"renames": [{"from": "style.css", "to": "index.html"}]}, 409, "path_exists"),
+        ({"renames": [{"from": "style.css", "to": "index.html"}]}, 409, "file_exists"),
         ({"writes": [text("index.html/inner", "x")]}, 409, "path_conflict"),
         ({"writes": [text("a.txt", "1"), text("a.txt", "2")]}, 400, "duplicate_path"),
         ({"writes": [text("a.txt", "1")], "deletes": ["a.txt"]}, 400, "duplicate_path"),

@@ -144,9 +144,21 @@ def test_if_match_lists_and_star(ada, project):
 def test_if_none_match_star_creates_only(ada, project):
     assert put_file(ada, project, "a.txt", "one", HTTP_IF_NONE_MATCH="*").status_code == 201
 
-    error = error_of(put_file(ada, project, "a.txt", "two", HTTP_IF_NONE_MATCH="*"), 412)
+    error = error_of(put_file(ada, project, "a.txt", "two", HTTP_IF_NONE_MATCH="*"), 412, "file_exists")
 
-    assert error["details"]["etag"] == f'"{sha("one")}"'
+    assert error["message"] == "A file already exists at this path (If-None-Match: * creates only)."
+    assert error["details"] == {"path": "a.txt", "etag": f'"{sha("one")}"'}
+    assert ada.get(file_url(project, "a.txt")).content == b"one"
+
+
+def test_if_match_on_a_missing_file_says_there_is_no_file(ada, project):
+    error = error_of(
+        put_file(ada, project, "new.txt", "x", HTTP_IF_MATCH='"0000"'), 412, "precondition_failed"
+    )
+
+    assert error["message"] == "There is no file at this path (If-Match needs one)."
+    assert error["details"] == {"path": "new.txt", "etag": None}
+    assert not Revision.objects.exists()
 
 
 def test_deleting_a_file_makes_a_revision_without_it(ada, project):

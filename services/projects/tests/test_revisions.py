@@ -4,6 +4,7 @@ import pytest
 
 from files.models import Blob, Revision
 from files.revisions import revision_commit
+from projects.models import Project
 from tests.helpers import change_set, contents_of, error_of, file_url, files_of, project_url, text, write
 
 
@@ -63,7 +64,7 @@ def test_one_revision_is_read_by_number(ada, history):
 
     assert response.status_code == 200
     assert response.json()["number"] == 2
-    assert response.json()["changes"] == [{"path": "style.css", "action": "added", "renamed_from": None}]
+    assert response.json()["changes"] == [{"path": "style.css", "action": "created", "renamed_from": None}]
 
 
 @pytest.mark.parametrize("number", [0, 4, 999])
@@ -79,11 +80,11 @@ def test_the_diff_is_a_unified_diff_per_changed_file(ada, history):
     assert (body["from"], body["to"]) == (1, 3)
     by_path = {entry["path"]: entry for entry in body["files"]}
     assert list(by_path) == ["css/style.css", "index.html"]
-    assert by_path["index.html"]["status"] == "modified"
+    assert by_path["index.html"]["action"] == "modified"
     assert by_path["index.html"]["diff"] == (
         "--- a/index.html\n+++ b/index.html\n@@ -1 +1,2 @@\n-<h1>One</h1>\n+<h1>Two</h1>\n+<p>more</p>\n"
     )
-    assert by_path["css/style.css"]["status"] == "added"
+    assert by_path["css/style.css"]["action"] == "created"
     assert by_path["css/style.css"]["diff"] == "--- /dev/null\n+++ b/css/style.css\n@@ -0,0 +1 @@\n+body {}\n"
     assert by_path["css/style.css"]["old_sha256"] is None
 
@@ -92,7 +93,7 @@ def test_the_diff_without_a_trailing_slash_works_too(ada, history):
     response = ada.get(project_url(history, "revisions/diff"), {"from": 2, "to": 3})
 
     assert response.status_code == 200
-    assert {entry["status"] for entry in response.json()["files"]} == {"added", "deleted", "modified"}
+    assert {entry["action"] for entry in response.json()["files"]} == {"created", "deleted", "modified"}
 
 
 def test_the_diff_defaults_to_the_last_revision_against_its_parent(ada, history):
@@ -106,7 +107,7 @@ def test_a_deleted_file_diffs_against_dev_null(ada, history):
 
     [entry] = ada.get(project_url(history, "revisions/diff/")).json()["files"]
 
-    assert entry["status"] == "deleted"
+    assert entry["action"] == "deleted"
     assert entry["new_sha256"] is None
     assert entry["diff"].startswith("--- a/index.html\n+++ /dev/null\n")
 
@@ -182,6 +183,28 @@ def test_a_restore_takes_a_message_and_can_itself_be_undone(ada, history):
     assert response.json()["number"] == 5
     assert files_of(ada, history) == latest
     assert ada.get(project_url(history, "revisions/4/")).json()["message"] == "Back to one"
+
+
+def test_restoring_the_current_revision_answers_it_and_makes_nothing(ada, history):
+    current = ada.get(project_url(history, "revisions/3/")).json()
+    project = Project.objects.get(pk=history["id"])
+
+    responses = [ada.post(project_url(history, "revisions/3/restore/"), {}, format="json") for _ in range(2)]
+
+    assert [response.status_code for response in responses] == [200, 200]
+    assert [response.json() for response in responses] == [current, current]
+    assert [revision.number for revision in Revision.objects.all()] == [3, 2, 1]
+    assert Project.objects.get(pk=history["id"]).updated_at == project.updated_at
+
+
+def test_restoring_an_older_revision_equal_to_the_current_tree_makes_nothing(ada, history):
+    assert ada.post(project_url(history, "revisions/1/restore/"), {}, format="json").status_code == 201
+
+    response = ada.post(project_url(history, "revisions/1/restore/"), {}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["number"] == 4
+    assert Revision.objects.count() == 4
 
 
 @pytest.mark.parametrize("number", [0, 4])

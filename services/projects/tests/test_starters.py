@@ -99,4 +99,4 @@ def test_creating_from_a_template_makes_revision_1_with_its_files(ada, starter):
     assert revision["number"] == 1
     assert revision["message"] == f"Create from the {starter.name} template"
     assert revision["author"] == {"type": "user", "user_id": str(ada.user_id), "generation_id": None}
-    assert {change["action"] for change in revision["changes"]} == {"added"}
+    assert {change["action"] for change in revision["changes"]} == {"created"}

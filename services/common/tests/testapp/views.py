@@ -2,12 +2,14 @@
 
 from django.conf import settings
 from django.db import connection
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oasis_common.authentication import ServiceJWTAuthentication
 from oasis_common.client import ServiceClient
 from oasis_common.idempotency.decorators import idempotent
+from oasis_common.ordering import OrderingFilter
 from oasis_common.pagination import Pagination
 from oasis_common.permissions import IsService
 from tests.testapp import widgets
@@ -23,9 +25,16 @@ class WhoAmIView(APIView):
 
 
 class WidgetListCreateView(APIView):
+    pagination_class = Pagination
+    filter_backends = [OrderingFilter]
+    ordering_fields = ("name", "quantity")
+    ordering = "quantity"
+
+    @extend_schema(responses=WidgetSerializer(many=True))
     def get(self, request):
+        queryset = OrderingFilter().filter_queryset(request, widgets.widget_list(owner=request.user.id), self)
         paginator = Pagination()
-        page = paginator.paginate_queryset(widgets.widget_list(owner=request.user.id), request, view=self)
+        page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(WidgetSerializer(page, many=True).data)
 
     def post(self, request):

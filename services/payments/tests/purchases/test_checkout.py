@@ -9,7 +9,7 @@ import requests
 import responses
 
 from purchases.models import CheckoutSession, CheckoutStatus
-from tests.helpers import STRIPE_KEY, error_of
+from tests.helpers import STRIPE_KEY, WEBHOOK_SECRET, error_of
 
 URL = "/api/v1/payments/checkout/"
 STRIPE_SESSIONS = "https://api.stripe.com/v1/checkout/sessions"
@@ -145,17 +145,26 @@ def test_checkout_grants_no_credits(user, stripe_api):
     assert user.get("/api/v1/payments/balance/").json()["balance"] == 2000
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "https://evil.example.com/done",
-        "https://app.example.com.evil.com/done",
-        "https://app.example.com@evil.com/done",
-        "http://app.example.com/done",
-        "https://app.example.com:8443/done",
-        "https://example.com/done",
-    ],
-)
+# Well-formed URLs whose origin, as a browser reads it, is not https://app.example.com.
+FOREIGN_ORIGINS = [
+    "https://evil.example.com/done",
+    "https://app.example.com.evil.com/done",
+    "https://sub.app.example.com/done",
+    "https://example.com/done",
+    # Another scheme or port is another origin.
+    "http://app.example.com/done",
+    "https://app.example.com:8443/done",
+    "https://app.example.com:0/done",
+    # A trailing dot is another origin to a browser, with its own cookies and storage.
+    "https://app.example.com./done",
+    # The punycode form of a look-alike name whose first letter is Cyrillic (U+0430).
+    "https://xn--pp-6kc.example.com/done",
+    "https://127.0.0.1/done",
+    "https://[::1]/done",
+]
+
+
+@pytest.mark.parametrize("url", FOREIGN_ORIGINS)
 @pytest.mark.parametrize("field", ["success_url", "cancel_url"])
 def test_a_redirect_outside_the_allowed_origins_is_refused(user, stripe_api, field, url):
     error = error_of(user.post(URL, {**GOOD, field: url}, format="json"), 422, "redirect_not_allowed")
@@ -167,12 +176,94 @@ def test_a_redirect_outside_the_allowed_origins_is_refused(user, stripe_api, fie
 
 
 @pytest.mark.parametrize(
-    "url", ["https://APP.Example.com/done", "https://app.example.com:443/x?y=1#z", "https://app.example.com"]
+    "url",
+    [
+        "https://APP.Example.com/done",
+        "https://app.example.com:443/x?y=1#z",
+        "https://app.example.com",
+        "https://app.example.com:0443/done",
+        "https://app.example.com:/done",
+        "https://app.example.com/done#@evil.example",
+        "https://app.example.com/done?next=//evil.example",
+    ],
 )
 def test_an_allowed_origin_matches_however_it_is_written(user, stripe_api, url):
     answer_with_a_session(stripe_api)
 
     assert user.post(URL, {**GOOD, "success_url": url}, format="json").status_code == 201
+
+
+# URLs a browser could read differently from a server-side parser, or that are not plain
+# http(s) URLs at all: refused as malformed, whatever the allowed origins are.
+HOSTILE_URLS = [
+    # A browser reads "\" as "/": the host is evil.example.
+    "https://evil.example\\@app.example.com/",
+    "https://evil.example\\.app.example.com/",
+    "https://app.example.com\\evil.example/",
+    # Userinfo, plain and percent-encoded.
+    "https://app.example.com@evil.example/",
+    "https://user@app.example.com/",
+    "https://user:secret@app.example.com/",
+    "https://@app.example.com/",
+    "https://app.example.com%2F@evil.example/",
+    "https://app.example.com%40evil.example/",
+    # Percent-encoding in the host, which a browser decodes.
+    "https://app%2eexample.com/",
+    "https://evil.example%23.app.example.com/",
+    "https://[fe80::1%25eth0]/",
+    # No scheme, or no authority.
+    "//evil.example/",
+    "///evil.example/",
+    "/\\evil.example/",
+    "https:evil.example",
+    "https:/evil.example",
+    "https:///evil.example",
+    # Other schemes.
+    "javascript:alert(document.domain)//https://app.example.com/",
+    "JaVaScRiPt:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "ftp://app.example.com/",
+    "mailto:buyer@app.example.com",
+    # Whitespace and control characters, which a browser strips or trims.
+    "https://app.example.com\t.evil.example/",
+    "https://app.example.com\n/",
+    "https://app.example.com\r\n.evil.example/",
+    " https://app.example.com/",
+    "https://app.example.com/ ",
+    "https://app.example.com/\x7f",
+    "https://app.example.com/\u00a0",
+    # Invisible and non-ASCII hosts, which a browser maps through IDNA.
+    "https://app.example.com\u200b.evil.example/",
+    "https://app.example.com/\u202egpj.exe",
+    "https://\u0430pp.example.com/",
+    "https://app\uff0eexample\uff0ecom/",
+    "https://evil.example\uff03.app.example.com/",
+    # Ports that are not a number from 0 to 65535.
+    "https://app.example.com:99999/",
+    "https://app.example.com:+443/",
+    "https://app.example.com:\u0664\u0664\u0663/",
+    "https://app.example.com:443:80/",
+    "https://app.example.com:https/",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+@pytest.mark.parametrize("field", ["success_url", "cancel_url"])
+def test_a_hostile_return_url_is_refused_the_same_with_or_without_stripe(user, settings, field, url):
+    with responses.RequestsMock():
+        without_stripe = user.post(URL, {**GOOD, field: url}, format="json")
+        settings.PAYMENTS = {
+            **settings.PAYMENTS,
+            "STRIPE_SECRET_KEY": STRIPE_KEY,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        }
+        with_stripe = user.post(URL, {**GOOD, field: url}, format="json")
+
+    error = error_of(without_stripe, 400, "validation_error")
+    assert set(error["details"]) == {field}
+    assert with_stripe.status_code == 400
+    assert with_stripe.json()["error"]["details"] == error["details"]
+    assert not CheckoutSession.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -216,13 +307,31 @@ def test_a_stripe_failure_is_a_clean_503(user, stripe_api, failure):
     assert not CheckoutSession.objects.exists()
 
 
-def test_without_stripe_keys_checkout_says_which_settings_to_set(user):
+def test_without_stripe_keys_checkout_is_unavailable_and_names_no_setting(user, caplog):
     with responses.RequestsMock():
-        error = error_of(user.post(URL, GOOD, format="json"), 503, "payments_not_configured")
+        response = user.post(URL, GOOD, format="json")
 
-    assert "STRIPE_SECRET_KEY" in error["message"]
-    assert "STRIPE_WEBHOOK_SECRET" in error["message"]
-    assert error["details"] == {"missing": ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]}
+    error = error_of(response, 503, "payments_unavailable")
+    assert error["details"] == {}
+    assert "STRIPE" not in response.content.decode()
+    assert not CheckoutSession.objects.exists()
+
+
+def test_without_stripe_keys_the_log_tells_the_operator_what_is_missing(user, caplog):
+    with responses.RequestsMock():
+        user.post(URL, GOOD, format="json")
+
+    [record] = [record for record in caplog.records if record.name == "oasis.payments.stripe"]
+    assert record.levelname == "WARNING"
+    assert record.missing == ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]
+    assert "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET" in record.getMessage()
+
+
+def test_without_stripe_keys_a_malformed_checkout_is_still_a_400(user):
+    with responses.RequestsMock():
+        response = user.post(URL, {**GOOD, "pack_id": "platinum"}, format="json")
+
+    assert set(error_of(response, 400, "validation_error")["details"]) == {"pack_id"}
 
 
 def test_checkout_needs_a_signed_in_user(api, db, stripe_api):

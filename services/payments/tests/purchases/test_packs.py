@@ -9,12 +9,27 @@ from tests.helpers import error_of
 URL = "/api/v1/payments/packs/"
 
 
-def test_the_built_in_packs_are_for_sale(user):
+def test_the_built_in_packs_are_for_sale(user, stripe_keys):
     response = user.get(URL)
 
     assert response.status_code == 200
-    assert response.json() == DEFAULT_PACKS
+    assert response.json() == [{**pack, "purchasable": True} for pack in DEFAULT_PACKS]
     assert len(DEFAULT_PACKS) == 3
+
+
+def test_without_stripe_the_packs_are_listed_as_not_purchasable(user):
+    response = user.get(URL)
+
+    assert response.status_code == 200
+    assert [pack["purchasable"] for pack in response.json()] == [False, False, False]
+    assert "STRIPE" not in response.content.decode()
+
+
+@pytest.mark.parametrize("missing", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+def test_half_a_stripe_configuration_makes_nothing_purchasable(user, settings, stripe_keys, missing):
+    settings.PAYMENTS = {**settings.PAYMENTS, missing: ""}
+
+    assert {pack["purchasable"] for pack in user.get(URL).json()} == {False}
 
 
 def test_the_built_in_packs_never_sell_credits_below_list_price():
@@ -27,7 +42,7 @@ def test_configured_packs_replace_the_built_in_ones(user, settings):
     configured = [{"id": "eur-mini", "name": "Mini", "credits": 500, "price": 99, "currency": "eur"}]
     settings.PAYMENTS = {**settings.PAYMENTS, "CREDIT_PACKS": configured}
 
-    assert user.get(URL).json() == configured
+    assert user.get(URL).json() == [{**configured[0], "purchasable": False}]
     assert pack_get("eur-mini") == Pack(id="eur-mini", name="Mini", credits=500, price=99, currency="eur")
     assert pack_get("starter") is None
 

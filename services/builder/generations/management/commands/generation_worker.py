@@ -4,6 +4,9 @@ One thread claims tasks (row-locked, skip-locked, so any number of worker proces
 can share the queue) and hands them to a pool: a run mostly waits on the model, so
 threads let one process carry many runs. On SIGTERM it stops claiming and gives the
 runs in flight a grace period; any it must abandon are ended by the sweeper.
+
+Each turn of the claiming loop beats the heartbeat that `manage.py worker_alive` checks
+(the liveness probe); should the loop go silent anyway, the worker exits by itself.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 # The run task and the openai SDK load before the first claim, not inside it (half a second of CPU).
 import generations.tasks  # noqa: F401
+from generations.management.commands.worker_alive import (
+    Heartbeat,
+    beat_every_seconds,
+    heartbeat_file,
+    max_silence_seconds,
+)
 from oasis_common import env
 
 logger = logging.getLogger("oasis.worker")
@@ -64,20 +73,34 @@ class Command(BaseCommand):
         )
         slots = threading.Semaphore(threads)
         futures = set()
+        heartbeat = Heartbeat(heartbeat_file(), every=beat_every_seconds())
+        loop_done = threading.Event()
+        threading.Thread(
+            target=watch_heartbeat,
+            args=(heartbeat,),
+            kwargs={"max_age": max_silence_seconds(), "done": loop_done},
+            name="heartbeat-watch",
+            daemon=True,
+        ).start()
         logger.info("Generation worker %s started with %d threads", worker_id, threads)
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="generation") as pool:
-            while not stop.is_set():
-                if not slots.acquire(timeout=interval):
-                    continue
-                task_result = self._claim(queue=queue, backend=backend, worker_id=worker_id)
-                if task_result is None:
-                    slots.release()
-                    if batch and not futures:
-                        break
-                    futures = {f for f in futures if not f.done()}
-                    stop.wait(interval)
-                    continue
-                futures.add(pool.submit(self._run, runner, task_result, slots))
+            try:
+                while not stop.is_set():
+                    heartbeat.beat()
+                    if not slots.acquire(timeout=interval):
+                        continue
+                    task_result = self._claim(queue=queue, backend=backend, worker_id=worker_id)
+                    if task_result is None:
+                        slots.release()
+                        if batch and not futures:
+                            break
+                        futures = {f for f in futures if not f.done()}
+                        stop.wait(interval)
+                        continue
+                    futures.add(pool.submit(self._run, runner, task_result, slots))
+            finally:
+                # Out of the loop, beats end on purpose: the grace period below is no wedge.
+                loop_done.set()
             futures = {f for f in futures if not f.done()}
             if futures:
                 logger.warning("Stopping: waiting up to %ss for %d runs", grace, len(futures))
@@ -109,3 +132,18 @@ class Command(BaseCommand):
         finally:
             connection.close()
             slots.release()
+
+
+def watch_heartbeat(
+    heartbeat: Heartbeat, *, max_age: float, done: threading.Event, exit_process=os._exit
+) -> None:
+    """Exit the process once the claiming loop has gone silent, so that whatever runs it starts a new one.
+
+    Kubernetes restarts a worker whose liveness probe fails; Docker restarts a container that
+    exited, never one that is merely unhealthy: there, this is what ends a wedged worker.
+    """
+    while not done.wait(max_age / 4):
+        if not heartbeat.is_fresh(max_age):
+            logger.error("The claiming loop has been silent for %.0f s; exiting to be restarted", max_age)
+            exit_process(1)
+            return

@@ -1,0 +1,28 @@
+"""The bases of the builder's views of one project or one generation: the caller's object, loaded first."""
+
+from __future__ import annotations
+
+from rest_framework.views import APIView
+
+from generations import generations, peers
+from generations.models import Generation
+from oasis_common.ownership import OwnedObjectMixin
+
+# No class docstrings: the schema generator would give them to every operation of every subclass.
+
+
+class OwnedProjectView(OwnedObjectMixin, APIView):
+    # The caller's project named by the URL, its metadata as projects answered it. Projects decides
+    # ownership; another user's project is a 404 before the body is validated or a model looked up.
+    project: dict
+
+    def load_owned(self, request, *, project_id, **url_kwargs) -> None:
+        self.project = peers.project_get(project_id=project_id, owner_id=request.user.id)
+
+
+class OwnedGenerationView(OwnedObjectMixin, APIView):
+    # The caller's generation named by the URL; another user's is a 404 before the request is read.
+    generation: Generation
+
+    def load_owned(self, request, *, generation_id, **url_kwargs) -> None:
+        self.generation = generations.generation_get(user_id=request.user.id, generation_id=generation_id)
