@@ -10,10 +10,14 @@ routed; auth defaults to 127.0.0.1:8001), OASIS_CORS_ORIGINS (comma-separated),
 OASIS_GATEWAY_AUTH_CACHE_SECONDS (3, at most 5), OASIS_GATEWAY_AUTH_RATE (10r/s),
 OASIS_GATEWAY_AUTH_BURST (20), OASIS_GATEWAY_API_RATE (50r/s), OASIS_GATEWAY_API_BURST
 (100), OASIS_GATEWAY_BODY_LIMIT (1m), OASIS_GATEWAY_RUNTIME_DIR, OASIS_GATEWAY_SITE_ROOT,
+OASIS_GATEWAY_STUDIO_DIST (web/dist: the studio copied to /studio/), OASIS_PREVIEW_ORIGIN (the
+previews' own origin, which the studio may frame),
 OASIS_GATEWAY_MIME_TYPES, OASIS_GATEWAY_USER, OASIS_GATEWAY_FORWARDED_PROTO ($scheme),
 OASIS_GATEWAY_WORKERS (auto), OASIS_GATEWAY_ACCESS_LOG (/dev/stdout oasis_json),
 OASIS_GATEWAY_REAL_IP_FROM (comma-separated addresses or networks of trusted proxies in front
-of the gateway; their X-Forwarded-For then names the client).
+of the gateway; their X-Forwarded-For then names the client), OASIS_SITES_STORE (the site
+store nginx serves published sites from; unset: no sites are served), OASIS_SITES_DOMAIN
+(sites answer at <slug>.<domain>; unset: only at /s/<slug>/ and verified custom domains).
 """
 
 from __future__ import annotations
@@ -40,6 +44,11 @@ SIZE = re.compile(r"^\d+[kKmMgG]?$")
 UPSTREAM = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d+$")
 NETWORK = re.compile(r"^[0-9A-Fa-f.:]+(/\d{1,3})?$")
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+# The store is written into nginx directives and regular expressions: a plain absolute path.
+STORE_PATH = re.compile(r"^/[A-Za-z0-9._/\-]*$")
+DOMAIN = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+# The studio (web/), built by npm; the gateway serves it at /studio/.
+STUDIO_DIST = Path(os.environ.get("OASIS_GATEWAY_STUDIO_DIST") or REPO_ROOT / "web" / "dist")
 DOCUMENTED_PATH = re.compile(r"^  '?(/[^\s':]*)'?:\s*$", re.MULTILINE)
 
 
@@ -69,6 +78,10 @@ class GatewayConfig:
     forwarded_proto: str = "$scheme"
     user: str = ""
     real_ip_from: list[str] = field(default_factory=list)
+    # Where previews are served when not on this origin: the studio frames them.
+    preview_origin: str = ""
+    sites_store: str = ""
+    sites_domain: str = ""
 
     def validate(self) -> None:
         if "auth" not in self.upstreams:
@@ -86,9 +99,19 @@ class GatewayConfig:
         for network in self.real_ip_from:
             if not NETWORK.match(network):
                 raise ConfigError(f"Trusted proxies look like 10.0.0.0/8 or 192.168.1.5, not {network!r}")
+        if self.preview_origin and not ORIGIN.match(self.preview_origin):
+            raise ConfigError(f"Preview origins look like https://p.example.com, not {self.preview_origin!r}")
         for origin in self.cors_origins:
             if not ORIGIN.match(origin):
                 raise ConfigError(f"CORS origins look like https://app.example.com, not {origin!r}")
+        if self.sites_store and not STORE_PATH.match(self.sites_store):
+            raise ConfigError(f"The site store is an absolute path like /srv/sites, not {self.sites_store!r}")
+        if self.sites_domain and not DOMAIN.match(self.sites_domain):
+            raise ConfigError(f"The sites domain looks like sites.example.com, not {self.sites_domain!r}")
+        if self.sites_domain and not self.sites_store:
+            raise ConfigError(
+                "OASIS_SITES_DOMAIN needs OASIS_SITES_STORE, the store its sites are served from"
+            )
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> GatewayConfig:
@@ -122,6 +145,9 @@ class GatewayConfig:
             "forwarded_proto": get("FORWARDED_PROTO", "$scheme"),
             "user": get("USER"),
             "real_ip_from": [n.strip() for n in get("REAL_IP_FROM").split(",") if n.strip()],
+            "preview_origin": environ.get("OASIS_PREVIEW_ORIGIN", "").strip().rstrip("/"),
+            "sites_store": environ.get("OASIS_SITES_STORE", "").strip().rstrip("/"),
+            "sites_domain": environ.get("OASIS_SITES_DOMAIN", "").strip().strip(".").lower(),
         }
         values.update(overrides)
         return cls(**values)
@@ -136,7 +162,9 @@ def render(config: GatewayConfig) -> str:
         autoescape=False,  # noqa: S701 - this renders nginx config, not HTML
     )
     routes = [route for route in ROUTES if route.service in config.upstreams]
-    return env.get_template("nginx.conf.j2").render(routes=routes, **vars(config))
+    # The studio frames previews: on this origin, or on their own.
+    frames = " ".join(["'self'", *([config.preview_origin] if config.preview_origin else [])])
+    return env.get_template("nginx.conf.j2").render(routes=routes, studio_frames=frames, **vars(config))
 
 
 def documented_paths(spec: str) -> list[str]:
@@ -151,7 +179,7 @@ def unrouted_paths(route: Route, spec: str) -> list[str]:
 
 
 def build_site(out: Path) -> None:
-    """The home page, and /docs/ with every service's public OpenAPI document (never the internal one)."""
+    """The home page, /docs/ (every service's public OpenAPI document, never the internal one), /studio/."""
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(GATEWAY_DIR / "site", out)
@@ -169,6 +197,20 @@ def build_site(out: Path) -> None:
     redoc = _redoc_bundle()
     if redoc is not None:
         shutil.copy(redoc, docs / "redoc.standalone.js")
+    copy_studio(out)
+
+
+def copy_studio(out: Path, dist: Path = STUDIO_DIST) -> bool:
+    """The studio's build (web/dist, made by `npm run build`) at /studio/, when there is one."""
+    if not (dist / "index.html").exists():
+        print(
+            f"gateway: no studio build in {dist}; /studio/ will answer 404 "
+            "(build it with: cd web && npm ci && npm run build)",
+            file=sys.stderr,
+        )
+        return False
+    shutil.copytree(dist, out / "studio")
+    return True
 
 
 def _redoc_bundle() -> Path | None:

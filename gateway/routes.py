@@ -37,6 +37,7 @@ ROUTES = (
             "/api/v1/auth/password/reset/",
             "/api/v1/auth/password/reset/confirm/",
             "/api/v1/auth/.well-known/jwks.json",
+            "/api/v1/auth/.well-known/openid-configuration",
         ),
         rate_limited_paths=(
             "/api/v1/auth/register/",
@@ -62,5 +63,10 @@ ROUTES = (
         prefixes=("/api/v1/builder/",),
         public_paths=("/api/v1/builder/models/",),
         streams=(r"^/api/v1/builder/generations/[^/]+/events/?$",),
+    ),
+    # Visitors of published sites never reach the service: the gateway serves its store.
+    Route(
+        service="sites",
+        prefixes=("/api/v1/sites/",),
     ),
 )

@@ -53,6 +53,15 @@ def problems(ports: Mapping[str, int], processes: list[str], since: float) -> di
     return found
 
 
+def published_sites_line(ports: Mapping[str, int], environ: Mapping[str, str]) -> str:
+    """Where published sites answer, when sites runs: its subdomain form and its path form."""
+    if "sites" not in ports:
+        return ""
+    domain = environ.get("OASIS_SITES_DOMAIN") or "sites.localhost"
+    port = ports["gateway"]
+    return f"    Sites           http://<slug>.{domain}:{port}/  or  http://localhost:{port}/s/<slug>/\n"
+
+
 def main() -> None:
     since = time.time()
     processes = dev_processes()
@@ -70,7 +79,8 @@ def main() -> None:
         "  Imagi Oasis is running.\n\n"
         f"    Home page       {gateway}/\n"
         f"    API reference   {gateway}/docs/\n"
-        f"    API             {gateway}/api/v1/  (start with POST /api/v1/auth/register/)\n\n"
+        f"    API             {gateway}/api/v1/  (start with POST /api/v1/auth/register/)\n"
+        f"{published_sites_line(ports, os.environ)}\n"
         "  Press Ctrl-C to stop everything.\n",
         flush=True,
     )

@@ -1,9 +1,11 @@
-"""`make dev`: check the ports, migrate, render the gateway, and run the Procfile's processes under honcho."""
+"""`make dev`: check the ports, migrate, build the studio, render the gateway, run the Procfile (honcho)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 from platform_tools import REPO, dev_processes, django_services, ensure_nginx, migrate_all
 from ports import DEFAULT_PORTS, PortError, dev_ports, port_variable, ports_taken, taken_message
@@ -12,6 +14,7 @@ VAR = REPO / "var"
 DEV_ENV = VAR / "dev.env"
 # The studio's development servers (npm), besides the gateway itself.
 STUDIO_DEV_ORIGINS = "http://localhost:3000,http://localhost:5173"
+SITES_DEV_DOMAIN = "sites.localhost"
 
 
 def dev_environment() -> dict[str, str]:
@@ -49,6 +52,23 @@ def wire(env: dict[str, str], ports: dict[str, int], services: list[str]) -> Non
     env.setdefault("OASIS_CORS_ORIGINS", STUDIO_DEV_ORIGINS)
     env.setdefault("OASIS_CHECKOUT_REDIRECT_ORIGINS", f"{gateway},{STUDIO_DEV_ORIGINS}")
     env.setdefault("OASIS_PASSWORD_RESET_URL", f"{gateway}/reset-password?uid={{uid}}&token={{token}}")
+    if "sites" in services:
+        # One store, written by sites and served by the gateway: both must be given the same path.
+        var = Path(env.get("OASIS_VAR_DIR") or VAR)
+        env.setdefault("OASIS_SITES_STORE", str(var / "sites" / "store"))
+        # Browsers resolve every *.localhost name to this machine: <slug>.sites.localhost is the gateway.
+        env.setdefault("OASIS_SITES_DOMAIN", SITES_DEV_DOMAIN)
+        env.setdefault("OASIS_PUBLIC_URL", gateway)
+
+
+def build_studio_once() -> None:
+    """The studio at /studio/, built now (npm ci first if the lockfile changed); `npm run dev` watches."""
+    from studio import build_studio
+
+    try:
+        build_studio()
+    except (OSError, SystemExit, subprocess.CalledProcessError) as error:
+        print(f"The studio was not built ({error}); /studio/ will answer 404 until it is.", flush=True)
 
 
 def main() -> None:
@@ -68,6 +88,7 @@ def main() -> None:
 
     print("Preparing the development databases (SQLite under var/)…", flush=True)
     migrate_all(env, services)
+    build_studio_once()
     render = [
         sys.executable,
         str(REPO / "gateway" / "render.py"),

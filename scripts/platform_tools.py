@@ -62,6 +62,36 @@ def ensure_nginx() -> str:
     )
 
 
+def find_chromium() -> str | None:
+    return next(
+        (path for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if os.access(path, os.X_OK)),
+        shutil.which("chromium") or shutil.which("chromium-browser"),
+    )
+
+
+def ensure_chromium() -> str:
+    """Chromium's path for the browser tests; installs Debian's package when root on Debian, else says how."""
+    found = find_chromium()
+    if found:
+        return found
+    if os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get"):
+        print("chromium is missing; installing Debian's chromium package…", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]
+        if subprocess.run(install, env=env).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
+            subprocess.run(install, env=env, check=True)
+        found = find_chromium()
+        if found:
+            return found
+    sys.exit(
+        "Chromium is needed for the browser tests (tests/browser) and is not installed.\n"
+        "  Debian/Ubuntu: sudo apt-get install -y chromium\n"
+        "  Fedora:        sudo dnf install -y chromium\n"
+        "Then run the command again (Playwright drives this Chromium; it never downloads one)."
+    )
+
+
 def manage(service: str, *args: str, env: dict | None = None) -> None:
     subprocess.run(
         [sys.executable, "manage.py", *args],

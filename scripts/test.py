@@ -1,4 +1,4 @@
-"""`make test`: lint, each service's suite, the deployment and `make dev` checks, e2e, contracts, fuzzing.
+"""`make test`: lint, each service's suite, deployment and `make dev` checks, e2e, studio, contracts, fuzzing.
 
 With OASIS_TEST_DATABASE_URL (a PostgreSQL server URL) and OASIS_TEST_REDIS_URL set, as
 .ci/run sets them, every suite uses them; otherwise SQLite and the database cache.
@@ -66,6 +66,12 @@ def main(argv: list[str]) -> int:
     )
     results.append(
         run("tests/e2e (the system through the gateway)", [str(BIN / "pytest"), "-q", "tests/e2e", *extra])
+    )
+    results.append(
+        run(
+            "tests/browser (the studio in headless Chromium, built first when missing or stale)",
+            [str(BIN / "python"), str(REPO / "scripts" / "browser_tests.py"), *extra],
+        )
     )
     results.append(
         run(

@@ -12,12 +12,23 @@ HOLD_ID = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
 GENERATIONS = {
     "changes": "a1000000-0000-4000-8000-000000000001",
     "conflict": "a1000000-0000-4000-8000-000000000002",
+    "published": "a1000000-0000-4000-8000-000000000003",
     "hold": "b2000000-0000-4000-8000-000000000001",
     "insufficient": "b2000000-0000-4000-8000-000000000002",
     "repeat": "b2000000-0000-4000-8000-000000000003",
     "capture": "b2000000-0000-4000-8000-000000000004",
     "release": "b2000000-0000-4000-8000-000000000005",
     "ended": "b2000000-0000-4000-8000-000000000006",
+}
+
+# The site of the provider state "a project of the user published at revision 1".
+SITE_ID = "5a1e0000-0000-4000-8000-000000000001"
+SITE = {
+    "id": SITE_ID,
+    "slug": "bakery",
+    "url": "https://bakery.sites.example.com/",
+    "live_revision": 1,
+    "status": "live",
 }
 
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"

@@ -6,6 +6,7 @@ import pytest
 from pact import match
 
 from generations import peers
+from generations.publication import publication_summary
 from oasis_common import client
 from oasis_common.errors import NotFound
 from tests.contract import examples, matchers
@@ -86,6 +87,7 @@ def test_the_builder_takes_a_snapshot_of_the_files(pacts):
                         "content": match.str("<!doctype html>\n<h1>Hello</h1>\n"),
                     }
                 ),
+                "publication": {"sites": []},
             },
             content_type=JSON,
         )
@@ -97,6 +99,7 @@ def test_the_builder_takes_a_snapshot_of_the_files(pacts):
 
     assert snapshot["revision"] == 1
     assert snapshot["files"][0]["path"] == "index.html"
+    assert snapshot["publication"] == {"sites": []}
 
 
 def changes_request(generation_id: str, path: str) -> dict:
@@ -161,3 +164,43 @@ def test_a_stale_base_revision_is_a_conflict_for_the_builder(pacts):
         apply(generation, "index.html")
 
     assert conflict.value.paths == ["index.html"]
+
+
+def test_the_builder_learns_the_publication_when_it_lands_a_revision(pacts):
+    generation = examples.GENERATIONS["published"]
+    pact = pacts.new("builder", "projects")
+    (
+        pact.upon_receiving("a generation's change set to a project one of whose sites serves revision 1")
+        .given("a project of the user published at revision 1", {**OWNER, "site_id": examples.SITE_ID})
+        .with_request("POST", matchers.project_path("/changes"))
+        .with_header("Authorization", matchers.service_token())
+        .with_header("Idempotency-Key", f"generation:{generation}")
+        .with_body(changes_request(generation, "about.html"), content_type=JSON)
+        .will_respond_with(201)
+        .with_body(
+            {
+                "number": match.int(2),
+                "publication": {
+                    "sites": match.each_like(
+                        {
+                            "id": matchers.uuid(examples.SITE_ID),
+                            "slug": match.str("bakery"),
+                            "url": match.str(examples.SITE["url"]),
+                            "live_revision": match.int(1),
+                            "status": "live",
+                        }
+                    )
+                },
+            },
+            content_type=JSON,
+        )
+    )
+    with pacts.serving(pact) as url, peers_at(projects=url):
+        revision = apply(generation, "about.html")
+
+    summary = publication_summary(publication=revision["publication"], revision=revision["number"])
+    assert summary == {
+        "publication": {"sites": [examples.SITE]},
+        "published_revision": 1,
+        "revision_is_live": False,
+    }

@@ -9,7 +9,7 @@ import yaml
 
 from .tools import CONTAINER_TMP
 
-DJANGO_SERVICES = ("auth", "projects", "payments", "builder")
+DJANGO_SERVICES = ("auth", "projects", "payments", "builder", "sites")
 REQUIRED = (
     "gateway",
     *DJANGO_SERVICES,
@@ -18,6 +18,9 @@ REQUIRED = (
     "redis",
     *(f"{service}-db" for service in DJANGO_SERVICES),
 )
+# The site store: sites' containers write it, the gateway serves it and may only read it.
+SITE_STORE_VOLUME = "sites-store"
+SITE_STORE_WRITERS = "sites"
 HEALTHY_CONDITIONS = {"service_healthy", "service_completed_successfully"}
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)((?::?[-?+])([^}]*))?\}")
 # Names whose values are secrets: they may only come from .env, never be written here.
@@ -100,6 +103,21 @@ def _environment(service: dict) -> dict[str, str]:
     if isinstance(env, list):
         env = dict(item.partition("=")[::2] for item in env)
     return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def volume_mounts(service: dict) -> list[tuple[str, str, bool]]:
+    """Each volume of a service as (source, target, read-only), short or long syntax alike."""
+    found = []
+    for entry in service.get("volumes") or []:
+        if isinstance(entry, dict):
+            found.append(
+                (str(entry.get("source", "")), str(entry.get("target", "")), bool(entry.get("read_only")))
+            )
+            continue
+        source, _, rest = str(entry).partition(":")
+        target, _, mode = rest.partition(":")
+        found.append((source, target, "ro" in mode.split(",")))
+    return found
 
 
 def _image_service(service: dict) -> str:
@@ -212,6 +230,8 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
         "the stale-run sweeper (sweep_generations --every)": ("builder", r"sweep_generations .*--every"),
         "token blacklist flushing (flushexpiredtokens)": ("auth", r"while .*flushexpiredtokens"),
         "the builder worker (generation_worker)": ("builder", r"generation_worker"),
+        "the site store sweeper (reconcile_site_store --every)": ("sites", r"reconcile_site_store .*--every"),
+        "blob pruning (prune_site_blobs --every)": ("sites", r"prune_site_blobs .*--every"),
         **{
             f"idempotency purging for {s}": (s, r"while .*purge_idempotency_records") for s in DJANGO_SERVICES
         },
@@ -222,6 +242,8 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
             for n, s in services.items()
         ):
             found.append(f"nothing runs {what}")
+
+    found += site_store_problems(doc)
 
     # One PostgreSQL per service: its own volume, its own credentials, reachable by that service only.
     volumes_seen: dict[str, str] = {}
@@ -300,4 +322,32 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
     for variable, value in documented.items():
         if SECRET_NAME.search(variable) and not NOT_A_SECRET.search(variable) and value:
             found.append(f".env.example gives {variable} a value; secrets are left empty there")
+    return found
+
+
+def site_store_problems(doc: dict) -> list[str]:
+    """The store sites writes and the gateway serves: one named volume, at the path each is told."""
+    services: dict = doc.get("services") or {}
+    if "sites" not in services:
+        return []
+    found = []
+    if SITE_STORE_VOLUME not in (doc.get("volumes") or {}):
+        found.append(f"the site store is not the named volume {SITE_STORE_VOLUME}")
+    for name, service in services.items():
+        mounts = [
+            (target, ro) for source, target, ro in volume_mounts(service) if source == SITE_STORE_VOLUME
+        ]
+        store = _environment(service).get("OASIS_SITES_STORE")
+        writer = _image_service(service) == SITE_STORE_WRITERS
+        if name in ("sites", "gateway") and not mounts:
+            found.append(f"{name} does not mount the site store")
+        for target, read_only in mounts:
+            if not writer and not read_only:
+                found.append(f"{name} mounts the site store writable; only sites' containers write it")
+            if writer and read_only:
+                found.append(f"{name} mounts the site store read-only, but writes it")
+            if store != target:
+                found.append(f"{name} mounts the site store at {target}, but OASIS_SITES_STORE says {store}")
+        if mounts and name != "gateway" and not writer:
+            found.append(f"{name} mounts the site store; only sites' containers and the gateway may")
     return found

@@ -14,6 +14,7 @@ SERVICE_DOCKERFILES = {
     "projects": REPO / "services" / "projects" / "Dockerfile",
     "payments": REPO / "services" / "payments" / "Dockerfile",
     "builder": REPO / "services" / "builder" / "Dockerfile",
+    "sites": REPO / "services" / "sites" / "Dockerfile",
     "demo_model": REPO / "services" / "demo_model" / "Dockerfile",
 }
 GATEWAY_DOCKERFILE = REPO / "gateway" / "Dockerfile"
@@ -22,7 +23,7 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
 K8S = REPO / "k8s"
 OVERLAYS = ("dev", "prod")
-DJANGO_SERVICES = ("auth", "projects", "payments", "builder")
+DJANGO_SERVICES = ("auth", "projects", "payments", "builder", "sites")
 
 
 @pytest.fixture

@@ -73,7 +73,8 @@ def problems(config_text: str, *, services: dict[str, set[int]], container_port:
         elif port not in services[host]:
             found.append(f"upstream {host}:{port}: {host} listens on {sorted(services[host])}")
     listens = [int(p) for p in re.findall(r"^\s*listen\s+(\d+)", config_text, re.M)]
-    if listens != [container_port]:
+    # Several servers (the API's, published sites') may share the one port.
+    if set(listens) != {container_port}:
         found.append(f"nginx listens on {listens}, the container publishes {container_port}")
     if any(port < 1024 for port in listens):
         found.append("nginx listens below 1024, which a non-root process cannot")

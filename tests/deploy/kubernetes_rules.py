@@ -8,7 +8,7 @@ import yaml
 
 from .tools import CONTAINER_TMP
 
-DJANGO_SERVICES = ("auth", "projects", "payments", "builder")
+DJANGO_SERVICES = ("auth", "projects", "payments", "builder", "sites")
 OUR_IMAGE = re.compile(r"^(?:[\w.-]+(?::\d+)?/)*imagi-oasis/[\w-]+(?::[\w.-]+)?$")
 # Paths that answer before Django checks the Host header (probes come by pod IP).
 PROBE_PATHS = {"liveness": "/healthz", "startup": "/healthz", "readiness": "/readyz"}
@@ -21,9 +21,14 @@ SCHEDULED = {
     "the hold sweeper": ("payments", "release_expired_holds"),
     "the stale-run sweeper": ("builder", "sweep_generations"),
     "token blacklist flushing": ("auth", "flushexpiredtokens"),
+    "the site store sweeper": ("sites", "reconcile_site_store"),
+    "blob pruning": ("sites", "prune_site_blobs"),
     **{f"idempotency purging for {s}": (s, "purge_idempotency_records") for s in DJANGO_SERVICES},
 }
 JWT_SECRET = "oasis-jwt-keys"
+# The claim sites writes published sites into; the gateway serves them from it, read-only.
+SITE_STORE_CLAIM = "sites-store"
+SITE_STORE_WRITER = "sites"
 
 
 def load_all(text: str) -> list[dict]:
@@ -315,6 +320,8 @@ def problems(docs: list[dict]) -> list[str]:
             if cronjob["spec"].get("concurrencyPolicy") != "Forbid":
                 found.append(f"{ident(cronjob)}: runs may overlap (concurrencyPolicy is not Forbid)")
 
+    found += site_store_problems(docs)
+
     # Network policies start from denying everything.
     if not any(
         p["spec"].get("podSelector") == {}
@@ -324,4 +331,41 @@ def problems(docs: list[dict]) -> list[str]:
         for p in by_kind.get("NetworkPolicy", [])
     ):
         found.append("no default-deny NetworkPolicy")
+    return found
+
+
+def site_store_problems(docs: list[dict]) -> list[str]:
+    """Only sites' pods write the site store; the gateway's read it; the claim exists."""
+    found = []
+    claims = {d["metadata"]["name"] for d in docs if d["kind"] == "PersistentVolumeClaim"}
+    mounted_by = set()
+    for doc in docs:
+        pod = pod_template(doc)
+        if pod is None:
+            continue
+        volumes = {
+            v["name"]: v["persistentVolumeClaim"]
+            for v in pod["spec"].get("volumes", [])
+            if (v.get("persistentVolumeClaim") or {}).get("claimName") == SITE_STORE_CLAIM
+        }
+        if not volumes:
+            continue
+        name = pod["metadata"].get("labels", {}).get("app.kubernetes.io/name")
+        mounted_by.add(name)
+        if name not in (SITE_STORE_WRITER, "gateway"):
+            found.append(f"{ident(doc)}: mounts the site store; only sites and the gateway may")
+        for _, container in _containers(pod):
+            for mount in container.get("volumeMounts", []):
+                if mount["name"] not in volumes or name == SITE_STORE_WRITER:
+                    continue
+                if not (mount.get("readOnly") and volumes[mount["name"]].get("readOnly")):
+                    found.append(
+                        f"{ident(doc)} {container['name']}: may write the site store; mount it read-only"
+                    )
+    if mounted_by and SITE_STORE_CLAIM not in claims:
+        found.append(f"PersistentVolumeClaim/{SITE_STORE_CLAIM}: mounted but not defined")
+    if any(ident(d) == "Deployment/sites" for d in docs):
+        for name in (SITE_STORE_WRITER, "gateway"):
+            if name not in mounted_by:
+                found.append(f"{name}: does not mount the site store")
     return found

@@ -106,9 +106,36 @@ def test_the_worker_is_healthy_while_its_claiming_loop_beats(compose):
 
 def test_auth_knows_every_peer_client_secret_that_the_peers_use(compose):
     clients = compose["services"]["auth"]["environment"]["OASIS_SERVICE_CLIENTS"]
-    for peer in ("projects", "payments", "builder"):
+    for peer in ("projects", "payments", "builder", "sites"):
         secret = compose["services"][peer]["environment"]["OASIS_SERVICE_CLIENT_SECRET"]
         assert f"{peer}={secret}" in clients
+
+
+def test_the_gateway_serves_the_store_sites_writes_under_the_same_domain(compose):
+    services = compose["services"]
+    gateway, sites = services["gateway"]["environment"], services["sites"]["environment"]
+    assert gateway["OASIS_SITES_UPSTREAM"] == "sites:8000"
+    assert gateway["OASIS_SITES_STORE"] == sites["OASIS_SITES_STORE"]
+    assert gateway["OASIS_SITES_DOMAIN"] == sites["OASIS_SITES_DOMAIN"]
+    assert ("sites-store", gateway["OASIS_SITES_STORE"], True) in rules.volume_mounts(services["gateway"])
+    for writer in ("sites", "sites-sweeper", "sites-pruner"):
+        assert ("sites-store", sites["OASIS_SITES_STORE"], False) in rules.volume_mounts(services[writer])
+
+
+def test_volume_mounts_read_both_syntaxes():
+    service = {
+        "volumes": [
+            "data:/srv/data",
+            "logs:/var/log:ro",
+            {"type": "volume", "source": "store", "target": "/srv/sites", "read_only": True},
+        ]
+    }
+
+    assert rules.volume_mounts(service) == [
+        ("data", "/srv/data", False),
+        ("logs", "/var/log", True),
+        ("store", "/srv/sites", True),
+    ]
 
 
 # ---- each rule fails on a planted mistake ----
@@ -238,6 +265,41 @@ PLANTED = {
         _set("services.gateway.ports", ["${OASIS_GATEWAY_PUBLISH:-0.0.0.0:8080}:8080"]),
         "gateway publishes 0.0.0.0:8080:8080 on every interface by default",
     ),
+    "the gateway able to write the site store": (
+        _set("services.gateway.volumes", ["sites-store:/srv/sites"]),
+        "gateway mounts the site store writable; only sites' containers write it",
+    ),
+    "the gateway without the site store": (
+        _delete("services.gateway.volumes"),
+        "gateway does not mount the site store",
+    ),
+    "sites writing its store into the container": (
+        _delete("services.sites.volumes"),
+        "sites does not mount the site store",
+    ),
+    "the store mounted where sites does not look": (
+        _set("services.sites-sweeper.volumes", ["sites-store:/var/sites"]),
+        "sites-sweeper mounts the site store at /var/sites, but OASIS_SITES_STORE says /srv/sites",
+    ),
+    "the store mounted read-only where it is written": (
+        _set("services.sites-pruner.volumes", ["sites-store:/srv/sites:ro"]),
+        "sites-pruner mounts the site store read-only, but writes it",
+    ),
+    "the store mounted into another service": (
+        _set("services.projects.volumes", ["sites-store:/srv/sites:ro"]),
+        "projects mounts the site store; only sites' containers and the gateway may",
+    ),
+    "the store in an anonymous volume": (
+        _delete("volumes.sites-store"),
+        "the site store is not the named volume sites-store",
+    ),
+    "no site store sweeper": (_delete("services.sites-sweeper"), "the site store sweeper"),
+    "no blob pruning": (_delete("services.sites-pruner"), "blob pruning"),
+    "no migrations for sites": (
+        _delete("services.sites-migrate"),
+        "sites: needs exactly one one-shot migration",
+    ),
+    "no database of its own for sites": (_delete("services.sites-db"), "service sites-db is missing"),
     "the worker checked like a sweeper": (
         _set("services.builder-worker.healthcheck.test", ["CMD", "python", "manage.py", "check"]),
         "builder-worker runs the generation worker, but its health check is not worker_alive",

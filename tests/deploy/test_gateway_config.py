@@ -30,7 +30,9 @@ def compose_services(compose: dict) -> dict[str, set[int]]:
     """Compose service names, and the port each listens on inside the network."""
     ports = {"gateway": 8080, "demo-model": 8090, "redis": 6379}
     return {
-        name: {8000 if name in ("auth", "projects", "payments", "builder") else ports.get(name, 5432)}
+        name: {
+            8000 if name in ("auth", "projects", "payments", "builder", "sites") else ports.get(name, 5432)
+        }
         for name in compose["services"]
     }
 
@@ -71,6 +73,7 @@ def test_config_rendered_as_compose_renders_it_passes_nginx_t(compose, tmp_path,
         ("builder", 8000),
         ("payments", 8000),
         ("projects", 8000),
+        ("sites", 8000),
     ]
 
 
@@ -80,7 +83,7 @@ def test_config_rendered_as_kubernetes_renders_it_passes_nginx_t(overlay, tmp_pa
     env = gateway.kubernetes_env(docs)
     found, text = check(env, kubernetes_services(docs), tmp_path, nginx)
     assert found == []
-    assert len(gateway.upstreams(text)) == 4
+    assert len(gateway.upstreams(text)) == 5
 
 
 def test_compose_and_kubernetes_route_the_same_services_on_the_same_port(compose, tmp_path):
@@ -144,3 +147,56 @@ def test_where_no_private_hosts_file_is_allowed_the_rewritten_config_is_checked(
     found, _ = check(env, compose_services(compose), tmp_path, nginx)
     assert found == []
     assert "server 127.0.0.1:8000" in (tmp_path / "gateway" / "nginx-resolved.conf").read_text()
+
+
+# ---- published sites ----
+
+SITES_ENV = {"OASIS_SITES_STORE": "/srv/oasis/sites", "OASIS_SITES_DOMAIN": "sites.example.com"}
+
+
+def compose_env_without_sites(compose: dict) -> dict[str, str]:
+    env = gateway.compose_env(compose, ENV_EXAMPLE.read_text())
+    return {name: value for name, value in env.items() if name not in SITES_ENV}
+
+
+def test_with_a_site_store_the_config_serves_sites_and_passes_nginx_t(compose, tmp_path, nginx):
+    env = {**compose_env_without_sites(compose), **SITES_ENV}
+    found, text = check(env, compose_services(compose), tmp_path, nginx)
+    assert found == []
+    assert r'server_name "~^(?<oasis_site>[a-z0-9-]{3,63})\.sites\.example\.com$";' in text
+    assert "location ^~ /s/ {" in text
+    assert "root /srv/oasis/sites/$oasis_site_dir;" in text
+    assert "gzip_static on;" in text
+
+
+def test_a_site_store_without_a_domain_serves_paths_and_custom_domains_only(compose, tmp_path, nginx):
+    env = {**compose_env_without_sites(compose), "OASIS_SITES_STORE": "/srv/oasis/sites"}
+    found, text = check(env, compose_services(compose), tmp_path, nginx)
+    assert found == []
+    assert "location ^~ /s/ {" in text
+    assert "oasis_site>" not in text.split("location ^~ /s/ {")[0]
+
+
+def test_without_a_site_store_no_site_is_served(compose, tmp_path):
+    rendered, config = gateway.render(compose_env_without_sites(compose), tmp_path / "gw")
+    assert rendered.ok, rendered.output
+    assert "/s/" not in config.read_text()
+    assert "oasis_site" not in config.read_text()
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"OASIS_SITES_STORE": "relative/sites"}, "The site store is an absolute path"),
+        ({"OASIS_SITES_STORE": "/srv/sites; include /etc/passwd"}, "The site store is an absolute path"),
+        ({**SITES_ENV, "OASIS_SITES_DOMAIN": "sites_example.com"}, "The sites domain looks like"),
+        ({**SITES_ENV, "OASIS_SITES_DOMAIN": "localhost"}, "The sites domain looks like"),
+        ({**SITES_ENV, "OASIS_SITES_DOMAIN": "sites.example.com$"}, "The sites domain looks like"),
+        ({"OASIS_SITES_DOMAIN": "sites.example.com"}, "OASIS_SITES_DOMAIN needs OASIS_SITES_STORE"),
+    ],
+)
+def test_a_bad_site_setting_is_refused_before_nginx_sees_it(compose, tmp_path, variables, message):
+    env = {**compose_env_without_sites(compose), **variables}
+    rendered, _ = gateway.render(env, tmp_path / "gw")
+    assert not rendered.ok
+    assert message in rendered.output

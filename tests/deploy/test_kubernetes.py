@@ -132,6 +132,40 @@ def test_only_auth_is_given_the_jwt_signing_key_path_it_can_open(rendered):
     assert {"name": "jwt-keys", "mountPath": "/var/run/secrets/oasis/jwt", "readOnly": True} in mounts
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_serves_read_only_the_store_sites_writes(overlay, rendered):
+    docs = rendered[overlay]
+    agreed = config_map(docs, "oasis-site-store")["data"]
+    for name, read_only in (("gateway", True), ("sites", False)):
+        pod = named(docs, "Deployment", name)["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        assert {"configMapRef": {"name": agreed_name(docs)}} in container["envFrom"]
+        [mount] = [m for m in container["volumeMounts"] if m["name"] == "site-store"]
+        assert mount["mountPath"] == agreed["OASIS_SITES_STORE"]
+        assert mount.get("readOnly", False) is read_only
+    for cronjob in ("sites-reconcile-site-store", "sites-prune-site-blobs"):
+        [container] = rules.pod_template(named(docs, "CronJob", cronjob))["spec"]["containers"]
+        assert {"name": "site-store", "mountPath": agreed["OASIS_SITES_STORE"]} in container["volumeMounts"]
+
+
+def agreed_name(docs: list[dict]) -> str:
+    return config_map(docs, "oasis-site-store")["metadata"]["name"]
+
+
+def test_the_store_is_shared_across_nodes_in_prod_and_on_one_node_in_dev(rendered):
+    access = {
+        overlay: named(rendered[overlay], "PersistentVolumeClaim", "sites-store")["spec"]["accessModes"]
+        for overlay in OVERLAYS
+    }
+    assert access == {"prod": ["ReadWriteMany"], "dev": ["ReadWriteOnce"]}
+
+
+def test_prod_gives_out_https_addresses_on_its_own_domain(rendered):
+    docs = rendered["prod"]
+    assert config_map(docs, "oasis-sites")["data"]["OASIS_SITES_SCHEME"] == "https"
+    assert config_map(docs, "oasis-site-store")["data"]["OASIS_SITES_DOMAIN"] != "sites.localhost"
+
+
 # ---- each check fails on a planted mistake ----
 
 
@@ -247,6 +281,22 @@ def _worker_probed_by_check(docs):
     probe["exec"]["command"] = ["python", "manage.py", "check", "--database", "default"]
 
 
+def _writable_store_in_gateway(docs):
+    mounts = _container("gateway")(docs)["volumeMounts"]
+    next(m for m in mounts if m["name"] == "site-store").pop("readOnly")
+
+
+def _store_in_projects(docs):
+    _pod_spec("projects")(docs)["volumes"].append(
+        {"name": "site-store", "persistentVolumeClaim": {"claimName": "sites-store", "readOnly": True}}
+    )
+
+
+def _gateway_without_store(docs):
+    spec = _pod_spec("gateway")(docs)
+    spec["volumes"] = [v for v in spec["volumes"] if v["name"] != "site-store"]
+
+
 def _privileged_escalation(docs):
     _container("gateway")(docs)["securityContext"]["allowPrivilegeEscalation"] = True
 
@@ -308,6 +358,22 @@ PLANTED = {
     ),
     "a sweeper CronJob that loops": (_sweeper_with_every, "loops with --every"),
     "overlapping CronJob runs": (_overlapping_cron, "concurrencyPolicy is not Forbid"),
+    "the gateway able to write the site store": (
+        _writable_store_in_gateway,
+        "Deployment/gateway gateway: may write the site store; mount it read-only",
+    ),
+    "the site store in another service": (
+        _store_in_projects,
+        "Deployment/projects: mounts the site store; only sites and the gateway may",
+    ),
+    "the gateway without the site store": (_gateway_without_store, "gateway: does not mount the site store"),
+    "no claim for the site store": (
+        _remove("PersistentVolumeClaim", "sites-store"),
+        "PersistentVolumeClaim/sites-store: mounted but not defined",
+    ),
+    "no site store sweeper": (_remove("CronJob", "sites-reconcile-site-store"), "the site store sweeper"),
+    "no blob pruning": (_remove("CronJob", "sites-prune-site-blobs"), "blob pruning"),
+    "no migration Job for sites": (_remove("Job", "sites-migrate"), "sites: needs exactly one migration Job"),
     "no default deny": (_remove("NetworkPolicy", "default-deny"), "no default-deny NetworkPolicy"),
 }
 

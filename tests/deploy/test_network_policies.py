@@ -30,6 +30,10 @@ ALLOWED = [
     ("builder-worker", "demo-model", 8090),
     ("projects", "auth", 8000),
     ("payments", "auth", 8000),
+    # Sites publishes revisions it reads from projects; its CronJobs are sites too.
+    ("sites", "projects", 8000),
+    ("sites", "auth", 8000),
+    ("sites-reconcile-site-store", "projects", 8000),
     ("builder", "outside", 443),
     ("builder-worker", "outside", 443),
     ("payments", "outside", 443),
@@ -46,6 +50,12 @@ DENIED = [
     ("payments", "projects", 8000),
     ("payments", "builder", 8000),
     ("auth", "projects", 8000),
+    ("sites", "payments", 8000),
+    ("sites", "builder", 8000),
+    ("sites", "outside", 443),
+    ("projects", "sites", 8000),
+    ("builder", "sites", 8000),
+    ("outside", "sites", 8000),
     ("demo-model", "auth", 8000),
     ("demo-model", "outside", 443),
     ("projects", "outside", 443),
@@ -59,6 +69,9 @@ DEV_ALLOWED = [
     ("auth-flush-expired-tokens", "auth-db", 5432),
     ("payments-release-expired-holds", "payments-db", 5432),
     ("builder-sweep-generations", "builder-db", 5432),
+    ("sites-migrate", "sites-db", 5432),
+    ("sites-reconcile-site-store", "sites-db", 5432),
+    ("sites-prune-site-blobs", "sites-db", 5432),
     *((service, "redis", 6379) for service in DJANGO_SERVICES),
 ]
 DEV_DENIED = [
@@ -66,6 +79,8 @@ DEV_DENIED = [
     ("builder", "payments-db", 5432),
     ("auth", "builder-db", 5432),
     ("payments-migrate", "projects-db", 5432),
+    ("sites", "projects-db", 5432),
+    ("projects", "sites-db", 5432),
     ("gateway", "auth-db", 5432),
     ("gateway", "redis", 6379),
     ("demo-model", "redis", 6379),
@@ -80,10 +95,11 @@ PROD_DENIED = [("gateway", "outside", 5432), ("demo-model", "outside", 5432)]
 # Receiver and port -> the workloads its ingress admits, by their name label; "*" is anyone.
 ADMITS = {
     ("gateway", 8080): {"*"},
-    ("auth", 8000): {"gateway", "projects", "payments", "builder"},
-    ("projects", 8000): {"gateway", "builder"},
+    ("auth", 8000): {"gateway", "projects", "payments", "builder", "sites"},
+    ("projects", 8000): {"gateway", "builder", "sites"},
     ("payments", 8000): {"gateway", "builder"},
     ("builder", 8000): {"gateway"},
+    ("sites", 8000): {"gateway"},
     ("demo-model", 8090): {"builder"},
     ("builder-worker", 8000): set(),
     ("auth-migrate", 8000): set(),
@@ -190,6 +206,12 @@ def test_losing_the_builders_path_to_payments_is_reported(k8s_copy):
     found = connectivity_problems(docs, ALLOWED, DENIED)
     assert "builder → payments:8000 is allowed" not in found
     assert "builder → payments:8000 is denied" in found
+
+
+def test_losing_the_path_from_sites_to_projects_is_reported(k8s_copy):
+    _delete_document(k8s_copy / "base" / "network-policies.yaml", "sites-to-projects")
+    docs = load_all(kustomize(k8s_copy / "overlays" / "dev"))
+    assert "sites → projects:8000 is denied" in connectivity_problems(docs, ALLOWED, DENIED)
 
 
 def test_a_database_open_to_another_service_is_reported(k8s_copy):

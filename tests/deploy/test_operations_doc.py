@@ -10,7 +10,7 @@ from .conftest import ENV_EXAMPLE, K8S
 from .tools import REPO
 
 OPERATIONS = REPO / "docs" / "operations.md"
-SERVICES = ("auth", "projects", "payments", "builder")
+SERVICES = ("auth", "projects", "payments", "builder", "sites")
 READS = re.compile(
     r"(?:\bget_(?:str|bool|int|float|list|mapping|secret)|_non_negative|_positive|environ\.get"
     r"|database_config|reader\.\w+)\(\s*\"([A-Z][A-Z0-9_]+)\""

@@ -8,6 +8,7 @@ from ports import answers_as
 
 OURS = {
     "auth": {"status": "ok", "service": "auth"},
+    "sites": {"status": "ok", "service": "sites"},
     "gateway": {"status": "ok", "service": "gateway"},
     "demo-model": {"status": "ok", "model": "oasis-demo", "note": "deterministic demo model, not an AI"},
 }
@@ -81,9 +82,18 @@ def test_announce_waits_while_any_process_is_not_ours(serve):
     assert list(announce.problems(ports, list(ports), since=0)) == ["gateway"]
 
 
+def test_announce_waits_for_sites_until_it_is_ready(serve):
+    port = serve({"/healthz": (200, OURS["sites"]), "/readyz": (503, {"error": {"code": "not_ready"}})})
+
+    assert announce.problems({"sites": port}, ["sites"], since=0) == {
+        "sites": f"alive on port {port}, not ready yet (its /readyz answers 503)"
+    }
+
+
 def test_announce_is_satisfied_when_each_process_answers_as_itself(serve):
     ports = {
         "auth": serve({"/healthz": (200, OURS["auth"]), "/readyz": READY}),
+        "sites": serve({"/healthz": (200, OURS["sites"]), "/readyz": READY}),
         "gateway": serve({"/healthz": (200, OURS["gateway"])}),
         "demo-model": serve({"/healthz": (200, OURS["demo-model"])}),
     }
@@ -133,3 +143,13 @@ def test_announce_prints_where_to_go_only_when_everything_answers(serve, monkeyp
     out = capsys.readouterr().out
     assert "Imagi Oasis is running." in out
     assert f"http://localhost:{ports['gateway']}/docs/" in out
+
+
+def test_the_announcement_says_where_published_sites_answer():
+    line = announce.published_sites_line(
+        {"sites": 9005, "gateway": 9080}, {"OASIS_SITES_DOMAIN": "sites.localhost"}
+    )
+
+    assert "http://<slug>.sites.localhost:9080/" in line
+    assert "http://localhost:9080/s/<slug>/" in line
+    assert announce.published_sites_line({"gateway": 8080}, {}) == ""

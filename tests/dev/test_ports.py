@@ -17,7 +17,7 @@ from ports import DEFAULT_PORTS, PortError, dev_ports, port_variable
 from render import GatewayConfig
 
 from oasis_common import conf
-from oasis_common.settings import peer_url
+from oasis_common.settings import SERVICE_NAMES, peer_url
 from oasis_demo_model.settings import Settings as DemoSettings
 
 # Where the architecture puts each process in development.
@@ -26,6 +26,7 @@ DESIGNED = {
     "projects": 8002,
     "payments": 8003,
     "builder": 8004,
+    "sites": 8005,
     "gateway": 8080,
     "demo-model": 8090,
 }
@@ -107,8 +108,14 @@ def test_the_procfile_runs_every_process_of_the_table_under_its_name():
     assert set(listening) >= set(DESIGNED)
 
 
+def test_every_service_of_this_checkout_runs_and_is_migrated_by_make_dev():
+    # make dev migrates, wires and announces the services the Procfile runs.
+    assert set(django_services()) <= set(dev_processes())
+    assert "sites" in django_services()
+
+
 def test_programs_run_on_their_own_default_to_the_table(monkeypatch):
-    for service in ("auth", "projects", "payments", "builder"):
+    for service in SERVICE_NAMES:
         monkeypatch.delenv(f"OASIS_{service.upper()}_URL", raising=False)
     gateway = GatewayConfig.from_env({})
 
@@ -116,5 +123,17 @@ def test_programs_run_on_their_own_default_to_the_table(monkeypatch):
     assert gateway.upstreams["auth"] == f"127.0.0.1:{DEFAULT_PORTS['auth']}"
     assert DemoSettings.from_env({}).port == DEFAULT_PORTS["demo-model"]
     assert conf.DEFAULTS["AUTH_URL"] == f"http://127.0.0.1:{DEFAULT_PORTS['auth']}"
-    for service in ("auth", "projects", "payments", "builder"):
+    for service in SERVICE_NAMES:
         assert peer_url(service) == f"http://127.0.0.1:{DEFAULT_PORTS[service]}"
+
+
+@pytest.mark.parametrize(
+    ("process", "command"),
+    [("sites-sweeper", "reconcile_site_store"), ("sites-pruner", "prune_site_blobs")],
+)
+def test_the_site_store_upkeep_runs_on_a_loop_in_make_dev(process, command):
+    commands = dict(
+        line.split(": ", 1) for line in PROCFILE.read_text().splitlines() if not line.startswith("#")
+    )
+
+    assert re.search(rf"services/sites/manage\.py {command} --every \d+$", commands[process])

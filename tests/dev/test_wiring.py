@@ -9,7 +9,7 @@ from ports import DEFAULT_PORTS, dev_ports, port_variable
 
 from .conftest import unused_ports
 
-SERVICES = ["auth", "projects", "payments", "builder"]
+SERVICES = ["auth", "projects", "payments", "builder", "sites"]
 
 
 def test_every_address_follows_the_moved_table():
@@ -27,6 +27,35 @@ def test_every_address_follows_the_moved_table():
     assert env["OASIS_DEMO_MODEL_URL"] == "http://127.0.0.1:9090/v1"
     assert "http://localhost:9080" in env["OASIS_CHECKOUT_REDIRECT_ORIGINS"].split(",")
     assert env["OASIS_PASSWORD_RESET_URL"].startswith("http://localhost:9080/reset-password?")
+    assert env["OASIS_SITES_UPSTREAM"] == "127.0.0.1:9005"
+    assert env["OASIS_PUBLIC_URL"] == "http://localhost:9080"
+
+
+def test_sites_and_the_gateway_are_given_one_store_and_one_domain():
+    env = {"OASIS_VAR_DIR": "/srv/dev-state"}
+
+    dev.wire(env, dict(DEFAULT_PORTS), SERVICES)
+
+    # Both read these same variables: sites writes the store, the gateway serves it.
+    assert env["OASIS_SITES_STORE"] == "/srv/dev-state/sites/store"
+    assert env["OASIS_SITES_DOMAIN"] == "sites.localhost"
+    assert env["OASIS_SITES_UPSTREAM"] == f"127.0.0.1:{DEFAULT_PORTS['sites']}"
+
+
+def test_a_store_and_domain_set_by_hand_are_kept():
+    env = {"OASIS_SITES_STORE": "/mnt/sites", "OASIS_SITES_DOMAIN": "sites.test"}
+
+    dev.wire(env, dict(DEFAULT_PORTS), SERVICES)
+
+    assert (env["OASIS_SITES_STORE"], env["OASIS_SITES_DOMAIN"]) == ("/mnt/sites", "sites.test")
+
+
+def test_without_sites_no_store_is_wired():
+    env: dict[str, str] = {}
+
+    dev.wire(env, dict(DEFAULT_PORTS), ["auth", "projects", "payments", "builder"])
+
+    assert "OASIS_SITES_STORE" not in env
 
 
 def test_an_address_set_by_hand_is_kept():
@@ -54,7 +83,7 @@ def test_the_migrations_already_see_where_the_demo_model_moved(monkeypatch, tmp_
     seen = {}
 
     def migrate_all(env, services):
-        seen.update(env)
+        seen.update(env, services=services)
         raise MigrationsStarted
 
     monkeypatch.setattr(dev, "migrate_all", migrate_all)
@@ -64,3 +93,5 @@ def test_the_migrations_already_see_where_the_demo_model_moved(monkeypatch, tmp_
 
     assert seen["OASIS_DEMO_MODEL_URL"] == f"http://127.0.0.1:{ports['demo-model']}/v1"
     assert seen["OASIS_PROJECTS_URL"] == f"http://127.0.0.1:{ports['projects']}"
+    assert seen["OASIS_SITES_URL"] == f"http://127.0.0.1:{ports['sites']}"
+    assert "sites" in seen["services"]

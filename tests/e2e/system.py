@@ -50,6 +50,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def nginx_binary() -> str | None:
     return shutil.which("nginx") or next(
         (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(path)), None
@@ -104,12 +110,16 @@ class System:
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     gateway_port: int = 0
+    dns_port: int = 0
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.run_id = secrets.token_hex(4)
         self.key_file = self.root / "keys" / "jwt-signing.pem"
         self.mail_dir = self.root / "mail"
+        # Sites writes published sites here and the gateway serves them from here.
+        self.sites_store = self.root / "sites-store"
+        self.sites_domain = "sites.localhost"
         self.logs = self.root / "logs"
         self.logs.mkdir(exist_ok=True)
         self.client_secrets = {name: secrets.token_urlsafe(24) for name in SERVICES_ALL if name != "auth"}
@@ -161,6 +171,18 @@ class System:
         if redis_url:
             env["REDIS_URL"] = redis_url
             env["OASIS_CACHE_KEY_PREFIX"] = f"e2e-{self.run_id}"
+        if service == "sites":
+            env.update(
+                {
+                    "OASIS_SITES_STORE": str(self.sites_store),
+                    "OASIS_SITES_DOMAIN": self.sites_domain,
+                    "OASIS_SITES_SCHEME": "http",  # the harness's gateway has no TLS
+                    "OASIS_PUBLIC_URL": self.url,
+                    # Custom domains are checked against a DNS server a test starts here, never the internet.
+                    "OASIS_SITES_DNS_NAMESERVERS": f"127.0.0.1:{self.dns_port}",
+                    "OASIS_SITES_DNS_TIMEOUT": "2",
+                }
+            )
         if service in self.provider_states:
             env.update({"OASIS_ENVIRONMENT": "test", "OASIS_PROVIDER_STATES": "1"})
         env.update(self.env_overrides.get(service, {}))
@@ -176,6 +198,7 @@ class System:
         self.key_file.write_bytes(generate_private_pem())
         self.ports = {service: free_port() for service in self.services}
         self.gateway_port = free_port()
+        self.dns_port = free_udp_port()
         self.database_urls = {service: self._database(service) for service in self.services}
         if "builder" in self.services:
             self._start_demo_model()
@@ -301,6 +324,8 @@ class System:
             "worker_processes": "2",
             "user": "root" if os.geteuid() == 0 else "",
         }
+        if "sites" in self.ports:
+            values.update({"sites_store": str(self.sites_store), "sites_domain": self.sites_domain})
         values.update(self.gateway_overrides)
         values.update(overrides)
         return GatewayConfig(**values)

@@ -23,6 +23,9 @@ LISTS = (
     "/api/v1/builder/models/",
     "/api/v1/builder/projects/{project_id}/generations/",
     "/api/v1/builder/projects/{project_id}/messages/",
+    "/api/v1/sites/",
+    "/api/v1/sites/{site_id}/deployments/",
+    "/api/v1/sites/{site_id}/domains/",
 )
 # Lists with at least two items for the owner below, one or more per service that pages.
 PAGED = (
@@ -30,6 +33,7 @@ PAGED = (
     "/api/v1/projects/{project_id}/revisions/",
     "/api/v1/payments/ledger/",
     "/api/v1/builder/projects/{project_id}/messages/",
+    "/api/v1/sites/{site_id}/deployments/",
 )
 
 
@@ -53,7 +57,7 @@ def documented_orderings() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def owner(system) -> dict:
-    """A user with API keys, three projects (one with two revisions) and a finished chat with its charges."""
+    """A user with API keys, three projects (one with two revisions, both published), a finished chat."""
     client = Client(system.url, source_ip=fresh_ip())
     user = register(client)
     auth = bearer(sign_in(client, user["email"])["access"])
@@ -74,7 +78,25 @@ def owner(system) -> dict:
     )
     assert chat.status_code == 202, chat.text
     wait_until_done(client, auth, chat.json()["id"])
-    return {"auth": auth, "project_id": project["id"]}
+    site = client.post(
+        "/api/v1/sites/", json={"project_id": project["id"], "slug": f"aspen-{time.time_ns()}"}, headers=auth
+    )
+    assert site.status_code == 201, site.text
+    for revision in (1, 2):
+        published = client.post(
+            f"/api/v1/sites/{site.json()['id']}/deployments/", json={"revision": revision}, headers=auth
+        )
+        assert published.status_code == 201, published.text
+    for hostname in ("www.aspen.example", "aspen.example"):
+        added = client.post(
+            f"/api/v1/sites/{site.json()['id']}/domains/", json={"hostname": hostname}, headers=auth
+        )
+        assert added.status_code == 201, added.text
+    return {"auth": auth, "project_id": project["id"], "site_id": site.json()["id"]}
+
+
+def url_of(path: str, owner: dict) -> str:
+    return path.format(project_id=owner["project_id"], site_id=owner["site_id"])
 
 
 def wait_until_done(client: Client, auth: dict, generation_id: str, timeout: float = 30) -> None:
@@ -107,7 +129,7 @@ def sort_key(value):
 
 @pytest.mark.parametrize("path", PAGED)
 def test_next_leads_to_page_two_and_previous_back(system, gateway, owner, path):
-    url = path.format(project_id=owner["project_id"])
+    url = url_of(path, owner)
 
     first = gateway.get(f"{url}?page_size=1", headers=owner["auth"]).json()
     second = gateway.get(first["next"], headers=owner["auth"])
@@ -155,7 +177,7 @@ def test_a_client_cannot_point_the_links_elsewhere(system, gateway, owner):
 
 @pytest.mark.parametrize(("path", "ordering"), documented_orderings())
 def test_a_list_is_sorted_by_each_ordering_it_documents(gateway, owner, path, ordering):
-    url = path.format(project_id=owner["project_id"])
+    url = url_of(path, owner)
 
     response = gateway.get(url, params={"ordering": ordering, "page_size": 200}, headers=owner["auth"])
 
@@ -170,9 +192,7 @@ def test_a_list_is_sorted_by_each_ordering_it_documents(gateway, owner, path, or
 def test_a_list_refuses_an_ordering_it_does_not_offer_naming_those_it_does(gateway, owner, path):
     choices = ordering_parameter(documented_lists()[path])["schema"]["enum"]
 
-    response = gateway.get(
-        path.format(project_id=owner["project_id"]), params={"ordering": "sideways"}, headers=owner["auth"]
-    )
+    response = gateway.get(url_of(path, owner), params={"ordering": "sideways"}, headers=owner["auth"])
 
     assert response.status_code == 400, response.text
     error = response.json()["error"]

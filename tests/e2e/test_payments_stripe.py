@@ -29,12 +29,17 @@ HOST = ORIGIN.removeprefix("https://")
 
 
 class FakeStripe(ThreadingHTTPServer):
-    """Answers POST /v1/checkout/sessions as Stripe does, one session per idempotency key."""
+    """Answers POST /v1/checkout/sessions as Stripe does, one session per idempotency key.
+
+    While `failure` is set, every request gets it instead: Stripe's error answer
+    (`status`, `error`, `request_id`), or `{"drop": True}` to close the connection unanswered.
+    """
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _StripeHandler)
         self.requests: list[dict] = []
         self.sessions: dict[str, dict] = {}
+        self.failure: dict | None = None
         self.lock = threading.Lock()
 
     @property
@@ -51,8 +56,9 @@ class _StripeHandler(BaseHTTPRequestHandler):
         key = self.headers.get("Idempotency-Key", "")
         with self.server.lock:
             self.server.requests.append({"path": self.path, "headers": dict(self.headers), "form": form})
+            failure = self.server.failure
             session = self.server.sessions.get(key)
-            if session is None:
+            if failure is None and session is None:
                 session_id = f"cs_test_{uuid.uuid4().hex}"
                 session = {
                     "id": session_id,
@@ -63,10 +69,21 @@ class _StripeHandler(BaseHTTPRequestHandler):
                     "payment_status": "unpaid",
                 }
                 self.server.sessions[key] = session
-        payload = json.dumps(session).encode()
-        self.send_response(200 if self.path == "/v1/checkout/sessions" else 404)
+        if failure is None:
+            self._answer(200 if self.path == "/v1/checkout/sessions" else 404, session)
+        elif failure.get("drop"):
+            self.close_connection = True
+        else:
+            headers = {"Request-Id": failure["request_id"]}
+            self._answer(failure["status"], {"error": failure["error"]}, headers)
+
+    def _answer(self, status: int, body: dict, headers: dict | None = None) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 
@@ -250,3 +267,78 @@ def test_a_webhook_with_a_bad_signature_is_refused(gateway, buyer):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_signature"
     assert gateway.get(f"{PAYMENTS}balance/", headers=buyer["auth"]).json()["balance"] == 2000
+
+
+@pytest.fixture
+def stripe_fails(stripe):
+    """Make the stand-in for Stripe answer every request with `failure` until the test ends."""
+
+    def fail(**failure) -> None:
+        stripe.failure = failure
+
+    yield fail
+    stripe.failure = None
+
+
+BAD_KEY = {"message": "Invalid API Key provided: sk_test_****_e2e", "type": "invalid_request_error"}
+INVALID_REQUEST = {
+    "code": "parameter_invalid_integer",
+    "message": "Invalid integer: 10.5",
+    "param": "line_items[0][price_data][unit_amount]",
+    "type": "invalid_request_error",
+}
+RATE_LIMITED = {
+    "code": "rate_limit",
+    "message": "Request rate limit exceeded",
+    "type": "invalid_request_error",
+}
+RESOURCE_MISSING = {
+    "code": "resource_missing",
+    "message": "No such price: 'price_1Gone'",
+    "param": "line_items[0][price]",
+    "type": "invalid_request_error",
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(400, INVALID_REQUEST), (401, BAD_KEY), (404, RESOURCE_MISSING)],
+    ids=["invalid-request", "bad-key", "resource-missing"],
+)
+def test_a_stripe_refusal_reaches_the_buyer_as_final_and_the_operator_with_its_request_id(
+    gateway, buyer, stripe_fails, paid_system, status, error
+):
+    request_id = f"req_e2e{uuid.uuid4().hex[:14]}"
+    stripe_fails(status=status, error=error, request_id=request_id)
+
+    response = checkout(gateway, buyer)
+
+    assert response.status_code == 502, response.text
+    assert response.json()["error"]["code"] == "payment_provider_error"
+    assert "Retry-After" not in response.headers
+    assert request_id not in response.text
+    assert "try again" not in response.text.lower()
+    [line] = [line for line in paid_system.log("payments").splitlines() if request_id in line]
+    logged = json.loads(line)
+    assert (logged["level"], logged["stripe_status"]) == ("ERROR", status)
+    assert logged["stripe_request_id"] == request_id
+    assert logged["request_id"] == response.headers["X-Request-ID"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"status": 429, "error": RATE_LIMITED},
+        {"status": 500, "error": {"message": "An unknown error occurred", "type": "api_error"}},
+        {"drop": True},
+    ],
+    ids=["rate-limited", "server-error", "unreachable"],
+)
+def test_a_stripe_outage_reaches_the_buyer_as_try_again_shortly(gateway, buyer, stripe_fails, failure):
+    stripe_fails(request_id=f"req_e2e{uuid.uuid4().hex[:14]}", **failure)
+
+    response = checkout(gateway, buyer)
+
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "payment_provider_unavailable"
+    assert response.headers["Retry-After"] == "5"

@@ -13,6 +13,7 @@ import time
 import pytest
 import requests
 
+from tests.e2e.dns_records import DnsServer
 from tests.e2e.system import System
 from tests.e2e.test_payments_stripe import FakeStripe
 from tests.fuzz import checks
@@ -38,7 +39,7 @@ class _Gateway(requests.Session):
 
 
 def seed(base_url: str) -> dict:
-    """A registered user with an API key, a project from a template, files, and a finished generation."""
+    """A user with an API key, a project from a template, files, a finished generation and a live site."""
     gateway = _Gateway(base_url)
     email = f"fuzz-{time.time_ns()}@example.com"
     _ok(gateway.post("/api/v1/auth/register/", json={"email": email, "password": PASSWORD}), 201)
@@ -72,9 +73,29 @@ def seed(base_url: str) -> dict:
         time.sleep(0.2)
         generation = _ok(gateway.get(f"/api/v1/builder/generations/{generation['id']}/", headers=auth))
     assert generation["status"] == "done", generation
+    site = _ok(
+        gateway.post(
+            "/api/v1/sites/", json={"project_id": project["id"], "slug": "fuzzed-site"}, headers=auth
+        ),
+        201,
+    )
+    deployment = _ok(gateway.post(f"/api/v1/sites/{site['id']}/deployments/", json={}, headers=auth), 201)
+    domain = _ok(
+        gateway.post(
+            f"/api/v1/sites/{site['id']}/domains/", json={"hostname": "www.fuzzed.example"}, headers=auth
+        ),
+        201,
+    )
     return {
         "headers": auth,
-        "ids": {"project_id": project["id"], "generation_id": generation["id"], "key_id": key["id"]},
+        "ids": {
+            "project_id": project["id"],
+            "generation_id": generation["id"],
+            "key_id": key["id"],
+            "site_id": site["id"],
+            "deployment_id": deployment["id"],
+            "domain_id": domain["id"],
+        },
     }
 
 
@@ -98,15 +119,21 @@ def fuzz_target(tmp_path_factory, stripe):
         "OASIS_CHECKOUT_REDIRECT_ORIGINS": "https://app.example.test",
     }
     system = System(root=tmp_path_factory.mktemp("fuzz"), env_overrides={"payments": stripe_settings})
+    dns = None
     try:
         system.start()
+        # Custom domains are verified against a local DNS server that knows no records: a clean 422.
+        dns = DnsServer(system.dns_port).start()
         data = seed(system.url)
     except Exception:
         system.stop()
+        if dns is not None:
+            dns.stop()
         raise
     checks.REAL_IDS.update(data["ids"])
     yield {"base_url": system.url, "headers": data["headers"], "system": system}
     system.stop()
+    dns.stop()
     if os.environ.get("OASIS_E2E_SHOW_LOGS"):
         for name in system.processes:
             print(f"===== {name} =====\n{system.log(name)}")

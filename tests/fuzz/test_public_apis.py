@@ -43,6 +43,7 @@ auth = public_api("auth")
 projects = public_api("projects")
 payments = public_api("payments")
 builder = public_api("builder")
+sites = public_api("sites")
 
 
 @auth.parametrize()
@@ -67,6 +68,12 @@ def test_payments(case, fuzz_target):
 @FUZZ
 def test_builder(case, fuzz_target):
     call(case, fuzz_target, "builder")
+
+
+@sites.parametrize()
+@FUZZ
+def test_sites(case, fuzz_target):
+    call(case, fuzz_target, "sites")
 
 
 def test_the_error_envelope_check_refuses_other_error_bodies():

@@ -87,15 +87,16 @@ def user_update(*, user: User, name: str | None = None, email: str | None = None
 def tokens_revoke_all(*, user: User) -> None:
     """Every token issued to the user before now stops working (within the gateway's cache time).
 
-    Token `iat`s are whole milliseconds, so the cutoff is the start of the next one: a token
-    issued in this millisecond is refused too. Returning only once that moment has passed
-    (at most a millisecond) keeps the tokens issued right afterwards valid.
+    Token `iat`s are whole seconds, so the cutoff is the start of the next one: a token
+    issued in this second is refused too. Returning (and committing the new password) only
+    once that moment has passed, at most a second later, keeps every token issued afterwards
+    valid, a sign-in with the new password included.
     """
     # Lock the row first, so a refresh running now either finishes before the cutoff is
     # chosen or waits and sees it (token_refresh reads the cutoff under the same lock).
     User.objects.select_for_update().filter(pk=user.pk).values("pk").first()
     now = timezone.now()
-    cutoff = now + timedelta(microseconds=1000 - now.microsecond % 1000)
+    cutoff = now.replace(microsecond=0) + timedelta(seconds=1)
     user.tokens_valid_after = cutoff
     user.save(update_fields=["tokens_valid_after"])
     revocation.cutoff_publish(user=user)

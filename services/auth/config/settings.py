@@ -88,6 +88,8 @@ OASIS.update(  # noqa: F821
         "JWT_SIGNING_KEY_FILE": env.get_str("OASIS_JWT_SIGNING_KEY_FILE")
         or ("" if _production else str(_var / "keys" / "jwt-signing.pem")),
         "JWT_VERIFY_KEY_FILES": env.get_list("OASIS_JWT_VERIFY_KEY_FILES"),
+        # The `aud` of refresh tokens: auth alone accepts it, so no other verifier takes one for access.
+        "JWT_REFRESH_AUDIENCE": env.get_str("OASIS_JWT_REFRESH_AUDIENCE", "oasis-auth-refresh"),
         "API_KEY_TOKEN_LIFETIME": env.get_int("OASIS_API_KEY_TOKEN_LIFETIME", 60),
         "API_KEYS_PER_USER": env.get_int("OASIS_API_KEYS_PER_USER", 25),
         "SERVICE_TOKEN_LIFETIME": env.get_int("OASIS_SERVICE_TOKEN_LIFETIME", 300),
@@ -129,6 +131,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F821
     "token_refresh": env.get_str("OASIS_THROTTLE_TOKEN_REFRESH", "120/minute"),
 }
 
+if OASIS["JWT_REFRESH_AUDIENCE"] in {OASIS["JWT_AUDIENCE"], *OASIS["SERVICE_AUDIENCES"], ""}:  # noqa: F821
+    raise ImproperlyConfigured("OASIS_JWT_REFRESH_AUDIENCE must differ from every other token audience")
 if not (0 <= OASIS["REGISTER_IPV4_PREFIX"] <= 32 and 0 <= OASIS["REGISTER_IPV6_PREFIX"] <= 64):  # noqa: F821
     raise ImproperlyConfigured("Sign-up network prefixes are at most /32 (IPv4) and /64 (IPv6)")
 if min(OASIS["REGISTER_BURST"], OASIS["REGISTER_NETWORK_BURST"]) < 1:  # noqa: F821

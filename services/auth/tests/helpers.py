@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a different long passphrase"
 # `fam` names the refresh-token family (the sign-in) the token descends from.
-ACCESS_CLAIMS = {"iss", "aud", "sub", "jti", "iat", "exp", "token_type", "fam"}
+ACCESS_CLAIMS = {"iss", "aud", "sub", "jti", "iat", "nbf", "exp", "token_type", "fam"}
 ENVELOPE_FIELDS = {"code", "message", "details", "request_id"}
 
 

@@ -96,8 +96,8 @@ def test_a_revoked_token_cannot_change_the_password(api, authed, tokens):
     assert sign_in(api, password=PASSWORD).status_code == 200
 
 
-def test_a_token_issued_in_the_same_millisecond_as_the_change_is_refused(api, user, monkeypatch):
-    # Token `iat`s are whole milliseconds; a cutoff in the same millisecond must still cover them.
+def test_a_token_issued_in_the_same_second_as_the_change_is_refused(api, user, monkeypatch):
+    # Token `iat`s are whole seconds; a cutoff in the same second must still cover them.
     token = AccessToken.for_user(user)
     issued_at = token.current_time
     with monkeypatch.context() as frozen:
@@ -110,7 +110,8 @@ def test_a_token_issued_in_the_same_millisecond_as_the_change_is_refused(api, us
 
 
 def test_tokens_issued_right_after_a_revocation_are_accepted(api, user):
-    for _ in range(20):
+    # Each revocation waits for the next whole second: a few are enough to land anywhere in one.
+    for _ in range(3):
         users.tokens_revoke_all(user=user)
         assert user.tokens_valid_after <= timezone.now()
         assert verify(api, str(AccessToken.for_user(user))).status_code == 200

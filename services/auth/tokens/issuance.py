@@ -17,7 +17,7 @@ from accounts import lockout, users
 from accounts.models import User
 from oasis_common.errors import ServiceError
 from tokens import families, keys, revocation
-from tokens.tokens import FAMILY_CLAIM, PresentedRefreshToken, RefreshToken, epoch_ms
+from tokens.tokens import FAMILY_CLAIM, PresentedRefreshToken, RefreshToken
 
 
 class InvalidCredentials(ServiceError):
@@ -99,7 +99,7 @@ def _rotate(refresh: PresentedRefreshToken, raw: str) -> dict | None:
     user = User.objects.select_for_update().filter(pk=refresh["sub"], is_active=True).first()
     if user is None:
         raise InvalidRefreshToken()
-    if user.tokens_valid_after and float(refresh["iat"]) < epoch_ms(user.tokens_valid_after):
+    if user.tokens_valid_after and float(refresh["iat"]) < user.tokens_valid_after.timestamp():
         raise InvalidRefreshToken()
     family_id = uuid.UUID(str(refresh[FAMILY_CLAIM]))
     used, _ = OutstandingToken.objects.get_or_create(
@@ -167,6 +167,7 @@ def service_token_issue(*, client_id: str, client_secret: str, audience: str) ->
             "sub": f"service:{client_id}",
             "jti": uuid.uuid4().hex,
             "iat": now,
+            "nbf": now,
             "exp": now + lifetime,
             "token_type": "service",
         }

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from accounts.models import User
 from tokens.models import TokenFamily
-from tokens.tokens import FAMILY_CLAIM, epoch_ms
+from tokens.tokens import FAMILY_CLAIM
 
 # How long a user's cutoff (or a family's state) stays cached; writers overwrite it, so this
 # only bounds staleness for changes made outside the domain functions.
@@ -48,7 +48,7 @@ def jti_revoke(*, jti: str, expires_at: float) -> None:
 def _cutoff_of(user: User | None) -> float:
     if user is None or not user.is_active:
         return DISABLED
-    return epoch_ms(user.tokens_valid_after) if user.tokens_valid_after else 0.0
+    return user.tokens_valid_after.timestamp() if user.tokens_valid_after else 0.0
 
 
 def cutoff_publish(*, user: User) -> None:

@@ -58,3 +58,12 @@ class JwkSerializer(serializers.Serializer):
 
 class JwksSerializer(serializers.Serializer):
     keys = JwkSerializer(many=True)
+
+
+class DiscoverySerializer(serializers.Serializer):
+    issuer = serializers.CharField(help_text="The `iss` of every token.")
+    jwks_uri = serializers.URLField(help_text="The public keys; pick one by the token's `kid`.")
+    token_endpoint = serializers.URLField(help_text="Sign-in (email and password, as JSON).")
+    id_token_signing_alg_values_supported = serializers.ListField(child=serializers.CharField())
+    subject_types_supported = serializers.ListField(child=serializers.CharField())
+    claims_supported = serializers.ListField(child=serializers.CharField())

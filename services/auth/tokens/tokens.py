@@ -1,18 +1,20 @@
-"""simplejwt token classes that sign with our keyring, name their key in `kid`, and keep ms in `iat`.
+"""simplejwt token classes that sign with our keyring, name their key in `kid`, and carry whole seconds.
 
-Millisecond `iat` lets a password change revoke every earlier token without also
-refusing the fresh pair it hands back in the same second. Every refresh token, and every
-access token minted from one, carries its family in `fam`: the `jti` of the refresh token
-its sign-in started with.
+An access token's audience is the API's (`JWT_AUDIENCE`); a refresh token's is one only
+auth accepts (`JWT_REFRESH_AUDIENCE`), so a service that checks the audience, as every
+verifier must, cannot take a refresh token for a credential even if it forgets
+`token_type`. `iat`, `nbf` and `exp` are whole seconds, as RFC 7519 verifiers expect. Every
+refresh token, and every access token minted from one, carries its family in `fam`: the
+`jti` of the refresh token its sign-in started with.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 
 import jwt
 from django.conf import settings
+from django.core.signals import setting_changed
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.tokens import AccessToken as SimpleAccessToken
@@ -21,19 +23,22 @@ from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken
 from tokens import keys
 
 
-def epoch_ms(moment: datetime) -> float:
-    return math.floor(moment.timestamp() * 1000) / 1000
+def epoch_seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
 
 
 class KeyringBackend(TokenBackend):
-    def __init__(self) -> None:
+    """Signs for `audience`; accepts tokens for any of `accepted` (by default `audience` alone)."""
+
+    def __init__(self, audience: str, accepted: tuple[str, ...] = ()) -> None:
         config = settings.SIMPLE_JWT
         super().__init__(
-            "RS256", audience=config["AUDIENCE"], issuer=config["ISSUER"], leeway=config["LEEWAY"]
+            "RS256", audience=list(accepted or (audience,)), issuer=config["ISSUER"], leeway=config["LEEWAY"]
         )
+        self.issued_audience = audience
 
     def encode(self, payload: dict) -> str:
-        return keys.sign({**payload, "aud": self.audience, "iss": self.issuer})
+        return keys.sign({**payload, "aud": self.issued_audience, "iss": self.issuer})
 
     def get_verifying_key(self, token) -> object:
         try:
@@ -46,23 +51,36 @@ class KeyringBackend(TokenBackend):
         return key
 
 
-_backend: KeyringBackend | None = None
+_backends: dict[str, KeyringBackend] = {}
 
 
-def backend() -> KeyringBackend:
-    global _backend
-    if _backend is None:
-        _backend = KeyringBackend()
-    return _backend
+def backend(token_type: str) -> KeyringBackend:
+    """The backend of access or refresh tokens."""
+    if not _backends:
+        api, refresh = settings.OASIS["JWT_AUDIENCE"], settings.OASIS["JWT_REFRESH_AUDIENCE"]
+        # Refresh tokens issued before they had an audience of their own carry the API's; they
+        # are still rotated (into the refresh audience) until the last of them expires, and
+        # `token_type` keeps them from ever passing for access tokens.
+        _backends.update(access=KeyringBackend(api), refresh=KeyringBackend(refresh, accepted=(refresh, api)))
+    return _backends[token_type]
+
+
+def _forget_backends(*, setting, **kwargs) -> None:
+    if setting in {"OASIS", "SIMPLE_JWT"}:
+        _backends.clear()
+
+
+setting_changed.connect(_forget_backends)
 
 
 class _KeyringTokenMixin:
     @property
     def token_backend(self) -> KeyringBackend:
-        return backend()
+        return backend(self.token_type)
 
     def set_iat(self, claim: str = "iat", at_time: datetime | None = None) -> None:
-        self.payload[claim] = epoch_ms(at_time or self.current_time)
+        # Valid from the moment it is issued: `nbf` spells out for other verifiers what `iat` implies.
+        self.payload[claim] = self.payload["nbf"] = epoch_seconds(at_time or self.current_time)
 
 
 class AccessToken(_KeyringTokenMixin, SimpleAccessToken):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path(".well-known/jwks.json", views.JwksView.as_view(), name="jwks"),
+    path(".well-known/openid-configuration", views.DiscoveryView.as_view(), name="openid-configuration"),
 ]
 
 internal_urlpatterns = [

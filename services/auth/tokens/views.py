@@ -1,6 +1,8 @@
 """Token endpoints: sign in, refresh, logout, the JWKS, the gateway's verify, service tokens."""
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -10,9 +12,11 @@ from rest_framework.views import APIView
 
 from apikeys.scopes import InsufficientScope
 from oasis_common.errors import envelope
+from oasis_common.proxies import public_origin
 from oasis_common.schema import error_responses
 from tokens import issuance, keys
 from tokens.serializers import (
+    DiscoverySerializer,
     JwksSerializer,
     LogoutSerializer,
     ServiceTokenRequestSerializer,
@@ -22,6 +26,21 @@ from tokens.serializers import (
     TokenRefreshSerializer,
 )
 from tokens.verification import caller_verify
+
+# What an access token may carry: `fam` names its sign-in; API-key tokens add `scope`, `api_key_id`.
+ACCESS_TOKEN_CLAIMS = (
+    "iss",
+    "aud",
+    "sub",
+    "jti",
+    "iat",
+    "nbf",
+    "exp",
+    "token_type",
+    "fam",
+    "scope",
+    "api_key_id",
+)
 
 
 def client_ip(request) -> str:
@@ -86,6 +105,38 @@ class JwksView(APIView):
     @extend_schema(responses={200: JwksSerializer}, auth=[], summary="Public keys that verify tokens")
     def get(self, request):
         response = Response(keys.public_jwks())
+        response["Cache-Control"] = "public, max-age=300"
+        return response
+
+
+class DiscoveryView(APIView):
+    """What a third party needs to verify our access tokens, in the shape of OpenID discovery.
+
+    Only what is true of this service: there is no authorization endpoint, so none is named.
+    Generic verifiers read the signing algorithm from `id_token_signing_alg_values_supported`,
+    and RS256 signs every token auth issues. The URLs are the gateway's, as the caller reached it.
+    """
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={200: DiscoverySerializer},
+        auth=[],
+        summary="Where our tokens come from and how to verify them (OpenID-style discovery)",
+    )
+    def get(self, request):
+        origin = public_origin(request)
+        response = Response(
+            {
+                "issuer": settings.OASIS["JWT_ISSUER"],
+                "jwks_uri": origin + reverse("jwks"),
+                "token_endpoint": origin + reverse("token"),
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "subject_types_supported": ["public"],
+                "claims_supported": list(ACCESS_TOKEN_CLAIMS),
+            }
+        )
         response["Cache-Control"] = "public, max-age=300"
         return response
 

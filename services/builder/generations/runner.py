@@ -27,6 +27,7 @@ from catalog.models import LanguageModel
 from generations import context, events, peers, tools
 from generations.connections import release_connection
 from generations.models import Generation, Message, Role, Status
+from generations.publication import publication_summary
 from generations.settlement import generation_settle
 
 logger = logging.getLogger("oasis.runner")
@@ -196,6 +197,8 @@ class Run:
         self.tool_calls = 0
         self.heartbeat = Heartbeat(generation.id, self.oasis["HEARTBEAT_SECONDS"])
         self.copy: tools.WorkingCopy | None = None
+        # The project's sites as projects last said: from the snapshot, then from the landing.
+        self.publication: dict | None = None
         self._text_buffer: list[str] = []
         self._last_flush = time.monotonic()
         self._streaming = False
@@ -249,6 +252,7 @@ class Run:
                 max_bytes=SNAPSHOT_MAX_BYTES,
             )
             self.copy = tools.WorkingCopy.from_snapshot(snapshot)
+            self.publication = snapshot.get("publication")
             history = [
                 (role, content)
                 for role, content in Message.objects.filter(
@@ -496,6 +500,7 @@ class Run:
                 refused.error.get("code", "change_refused"),
                 f"The project refused the changes: {refused.error.get('message', '')}".strip(),
             ) from refused
+        self.publication = result.get("publication", self.publication)
         return int(result["number"])
 
     def _finish(
@@ -536,6 +541,8 @@ class Run:
             content=summary or message,
         )
         data = {"status": status, "cost": generation.cost, "revision": revision, "summary": summary}
+        if status == Status.DONE:
+            data.update(publication_summary(publication=self.publication, revision=revision))
         if code:
             data["error"] = {"code": code, "message": message, "details": details or {}}
         self.emit(status, **data)

@@ -10,7 +10,10 @@ EVENT_TYPES = (
     "file_changed: {path, action: created|modified|deleted|renamed, from_path?}\n"
     "usage: {input_tokens, output_tokens, cost}\n"
     "done | failed | cancelled | conflict | budget_exhausted: {status, cost, revision, summary, error?}"
-    " — the last event"
+    " — the last event; `done` adds `publication: {sites: [{id, slug, url, live_revision, status}]}` (the"
+    " project's sites and the revision each serves), `published_revision` (the newest revision a live site"
+    " serves, or null) and `revision_is_live` (false after a build: a new revision is live only once"
+    " published)"
 )
 
 

@@ -38,6 +38,8 @@ class FakeProject:
     # path -> revision that last changed it
     changed_at: dict[str, int] = field(default_factory=dict)
     history: dict[int, dict[str, str]] = field(default_factory=dict)
+    # The project's sites, as the sites service last told projects.
+    sites: list[dict] = field(default_factory=list)
 
     def record(self) -> None:
         self.history[self.revision] = dict(self.files)
@@ -61,6 +63,18 @@ class FakeProjects:
         project.record()
         self.projects[project_id] = project
         return project_id
+
+    def publish(self, project_id: str, *, revision: int, status: str = "live") -> dict:
+        """A site of the project serves `revision` (as sites told projects)."""
+        site = {
+            "id": str(uuid.uuid4()),
+            "slug": "bakery",
+            "url": "https://bakery.sites.example.com/",
+            "live_revision": revision if status == "live" else None,
+            "status": status,
+        }
+        self.projects[project_id].sites.append(site)
+        return site
 
     def user_writes(self, project_id: str, path: str, text: str) -> None:
         """The user changes a file meanwhile (through the public API)."""
@@ -113,7 +127,15 @@ class FakeProjects:
             }
             for path, text in sorted(project.history[revision].items())
         ]
-        return _ok(200, {"project_id": project_id, "revision": revision, "files": files})
+        return _ok(
+            200,
+            {
+                "project_id": project_id,
+                "revision": revision,
+                "files": files,
+                "publication": {"sites": project.sites},
+            },
+        )
 
     def changes(self, request):
         project_id = request.path_url.split("/")[4]
@@ -123,7 +145,10 @@ class FakeProjects:
             if project is None:
                 return _error(404, "not_found")
             if body["generation_id"] in self.by_generation:
-                return _ok(200, self.by_generation[body["generation_id"]])
+                return _ok(
+                    200,
+                    {**self.by_generation[body["generation_id"]], "publication": {"sites": project.sites}},
+                )
             touched = [w["path"] for w in body.get("writes", [])] + body.get("deletes", [])
             touched += [p for r in body.get("renames", []) for p in (r["from"], r["to"])]
             stale = sorted(p for p in touched if project.changed_at.get(p, 0) > body["base_revision"])
@@ -142,7 +167,7 @@ class FakeProjects:
             revision = {"number": project.revision, "message": body["message"]}
             self.applied.append({"project_id": project_id, **body})
             self.by_generation[body["generation_id"]] = revision
-            return _ok(201, revision)
+            return _ok(201, {**revision, "publication": {"sites": project.sites}})
 
 
 class FakePayments:

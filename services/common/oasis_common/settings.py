@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from oasis_common import env
 from oasis_common.conf import DEFAULTS
 
-SERVICE_NAMES = ("auth", "projects", "payments", "builder")
+SERVICE_NAMES = ("auth", "projects", "payments", "builder", "sites")
 # Where each process listens in development: the services' default peer URLs, and the table
 # `make dev` checks, wires and announces (scripts/ports.py, where OASIS_DEV_PORT_BASE
 # or one OASIS_<NAME>_PORT per process moves them).
@@ -19,6 +19,7 @@ DEFAULT_PORTS = {
     "projects": 8002,
     "payments": 8003,
     "builder": 8004,
+    "sites": 8005,
     "gateway": 8080,
     "demo-model": 8090,
 }

@@ -266,3 +266,46 @@ def lists_without_orderings(schema_text: str) -> list[str]:
         if not documented or "400" not in operation["responses"]:
             missing.append(path)
     return missing
+
+
+class SchemaChecks:
+    """The checks every service runs on its committed schemas: a service's test_openapi.py subclasses
+    this as `TestSchemas`, naming one serializer whose change must fail the drift check."""
+
+    changed_serializer = None  # a serializer of the public (or, with `changed_internal`, internal) schema
+    changed_internal = False
+    public_prefix = "/api/"
+
+    def test_the_committed_schema_matches_the_code(self, tmp_path):
+        assert generated_schema(tmp_path) == committed_schema(), "openapi.yaml is stale: run `make openapi`"
+
+    def test_the_committed_internal_schema_matches_the_code(self, tmp_path):
+        assert generated_schema(tmp_path, internal=True) == committed_schema(internal=True), (
+            "openapi-internal.yaml is stale: run `make openapi`"
+        )
+
+    def test_the_public_schema_is_the_public_api_only(self):
+        assert all(path.startswith(self.public_prefix) for path in documented_paths(committed_schema()))
+
+    def test_every_internal_route_is_in_the_internal_schema_and_nothing_else_is(self):
+        documented = documented_paths(committed_schema(internal=True))
+
+        assert internal_routes() <= documented
+        assert all(path.startswith("/internal/") for path in documented)
+
+    def test_every_list_documents_the_orderings_it_accepts(self):
+        assert list_operations(committed_schema())
+        assert lists_without_orderings(committed_schema()) == []
+
+    def test_an_undocumented_change_fails_the_check(self, tmp_path, monkeypatch):
+        from rest_framework import serializers
+
+        fields = self.changed_serializer._declared_fields
+        monkeypatch.setitem(fields, "undocumented", serializers.CharField())
+
+        generated = generated_schema(tmp_path, internal=self.changed_internal)
+
+        assert generated != committed_schema(internal=self.changed_internal)
+        assert "undocumented" in generated
+        if self.changed_internal:
+            assert generated_schema(tmp_path) == committed_schema()

@@ -7,14 +7,11 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
-import stripe
-
-from oasis_common.errors import Unprocessable
 from purchases.errors import CheckoutNotFound, PaymentProviderUnavailable
 from purchases.models import CheckoutSession
 from purchases.packs import Pack
 from purchases.return_urls import return_url_check
-from purchases.stripe_api import payments_require_configured, stripe_client
+from purchases.stripe_api import payments_require_configured, stripe_client, stripe_request
 
 logger = logging.getLogger("oasis.payments.checkout")
 
@@ -58,16 +55,9 @@ def checkout_create(
     # Hashed: any key the caller sends fits Stripe's 255 printable characters.
     suffix = hashlib.sha256(request_key.encode()).hexdigest() if request_key else uuid.uuid4().hex
     key = f"checkout:{user_id}:{suffix}"
-    try:
+    with stripe_request("creating a checkout session"):
         session = stripe_client().v1.checkout.sessions.create(params=params, options={"idempotency_key": key})
-        session = session.to_dict()
-    except stripe.IdempotencyError as exc:
-        raise Unprocessable(
-            "This Idempotency-Key was already used with a different request.", code="idempotency_key_reused"
-        ) from exc
-    except stripe.StripeError as exc:
-        logger.error("Stripe refused or failed a checkout session: %s", exc.__class__.__name__)
-        raise PaymentProviderUnavailable() from exc
+    session = session.to_dict()
     if not isinstance(session.get("id"), str) or not isinstance(session.get("url"), str):
         logger.error("Stripe answered a checkout session without its id or url")
         raise PaymentProviderUnavailable()

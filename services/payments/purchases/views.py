@@ -1,7 +1,7 @@
 """Purchase endpoints: the packs for sale, Stripe Checkout, and Stripe's webhook."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from oasis_common.ordering import OrderingFilter
 from oasis_common.ownership import OwnedObjectMixin
-from oasis_common.schema import error_responses
+from oasis_common.schema import ErrorSerializer, error_responses
 from purchases import checkout, webhooks
 from purchases.packs import pack_list
 from purchases.serializers import (
@@ -27,6 +27,31 @@ OPTIONAL_IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="Send the same key when retrying to get the same checkout session back.",
+)
+CHECKOUT_ERRORS = {
+    **error_responses(400, 401),
+    422: OpenApiResponse(
+        ErrorSerializer,
+        description="`redirect_not_allowed` (a return URL outside the allowed origins), "
+        "`idempotency_key_reused` (the key came with another request) or `payment_declined`.",
+    ),
+    502: OpenApiResponse(
+        ErrorSerializer,
+        description="`payment_provider_error`: the payment provider refused the request for good "
+        "(a problem on our side, logged for operators). Retrying does not help.",
+    ),
+    503: OpenApiResponse(
+        ErrorSerializer,
+        description="`payment_provider_unavailable`: the provider is unreachable, busy or failing; "
+        "try again after Retry-After seconds. `payments_unavailable`: buying is not set up here.",
+    ),
+}
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[503],
+    description="Seconds to wait before trying again; sent with `payment_provider_unavailable`.",
 )
 STRIPE_SIGNATURE = OpenApiParameter(
     "Stripe-Signature", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True
@@ -52,8 +77,8 @@ class PackListView(APIView):
 class CheckoutView(APIView):
     @extend_schema(
         request=CheckoutCreateSerializer,
-        parameters=[OPTIONAL_IDEMPOTENCY_KEY],
-        responses={201: CheckoutCreatedSerializer, **error_responses(400, 401, 422, 503)},
+        parameters=[OPTIONAL_IDEMPOTENCY_KEY, RETRY_AFTER],
+        responses={201: CheckoutCreatedSerializer, **CHECKOUT_ERRORS},
         summary="Start buying a credit pack: a Stripe Checkout Session to send the buyer to",
     )
     def post(self, request):

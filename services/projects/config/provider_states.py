@@ -6,6 +6,7 @@ import uuid
 
 from files.revisions import revision_commit
 from oasis_common.idempotency.models import IdempotencyRecord
+from projects.models import Project, SitePublication
 from projects.projects import project_create
 
 SITE = {
@@ -43,8 +44,24 @@ def project_changed_since(*, owner_id: str, path: str, service: str = "builder")
     return {"project_id": project_id}
 
 
+def project_published(*, owner_id: str, site_id: str, service: str = "builder") -> dict:
+    """The user's project at revision 1, which its site `site_id` serves (as the sites service said)."""
+    project_id = _project(owner_id, service)
+    SitePublication.objects.create(
+        project=Project.objects.get(pk=project_id),
+        site_id=site_id,
+        slug="bakery",
+        url="https://bakery.sites.example.com/",
+        live_revision=1,
+        status=SitePublication.Status.LIVE,
+        version=1,
+    )
+    return {"project_id": project_id}
+
+
 STATES = {
     "a project of the user": project_of_user,
     "a project of another user": project_of_another_user,
     "a project changed since revision 1": project_changed_since,
+    "a project of the user published at revision 1": project_published,
 }

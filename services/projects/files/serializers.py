@@ -13,6 +13,7 @@ from rest_framework import serializers
 from files.content_types import content_type_of
 from files.models import FileChange, Revision
 from files.revisions import Rename
+from projects.publication_serializers import PublicationSerializer
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -167,6 +168,16 @@ class RevisionSerializer(serializers.ModelSerializer):
         ]
 
 
+class LandedRevisionSerializer(RevisionSerializer):
+    publication = PublicationSerializer(
+        read_only=True, help_text="The project's sites and the revision each serves now."
+    )
+
+    class Meta(RevisionSerializer.Meta):
+        fields = [*RevisionSerializer.Meta.fields, "publication"]
+        read_only_fields = fields
+
+
 class RestoreSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
@@ -230,3 +241,4 @@ class SnapshotSerializer(serializers.Serializer):
     budget = serializers.IntegerField()
     content_bytes = serializers.IntegerField()
     files = SnapshotFileSerializer(many=True)
+    publication = PublicationSerializer(help_text="The project's sites and the revision each serves now.")

@@ -24,6 +24,7 @@ from files.serializers import (
     FileListSerializer,
     FileWrittenSerializer,
     InternalChangeSetSerializer,
+    LandedRevisionSerializer,
     RestoreSerializer,
     RevisionSerializer,
     SnapshotFileSerializer,
@@ -37,6 +38,7 @@ from oasis_common.schema import error_responses
 from projects.ownership import OwnedProjectView
 from projects.params import query
 from projects.projects import project_get
+from projects.publication_serializers import publication_of
 from projects.serializers import RevisionQuerySerializer
 
 FILE_PATH = OpenApiParameter(
@@ -276,6 +278,7 @@ class InternalSnapshotView(APIView):
                 "budget": snapshot.budget,
                 "content_bytes": snapshot.content_bytes,
                 "files": SnapshotFileSerializer(snapshot.files, many=True).data,
+                "publication": publication_of(project),
             }
         )
 
@@ -288,8 +291,10 @@ class InternalChangeSetView(APIView):
         parameters=[IDEMPOTENCY_KEY],
         request=InternalChangeSetSerializer,
         responses={
-            201: RevisionSerializer,
-            200: OpenApiResponse(RevisionSerializer, description="This generation was already applied."),
+            201: LandedRevisionSerializer,
+            200: OpenApiResponse(
+                LandedRevisionSerializer, description="This generation was already applied."
+            ),
             **error_responses(400, 401, 403, 404, 409, 413, 422),
         },
         summary="Internal: apply a generation's change set for the owner (idempotent by generation_id)",
@@ -311,4 +316,7 @@ class InternalChangeSetView(APIView):
             base_revision=data["base_revision"],
             generation_id=data["generation_id"],
         )
-        return commit_response(commit.revision.project, commit)
+        response = commit_response(commit.revision.project, commit)
+        # The builder tells its user at once whether the revision it landed is the live one.
+        response.data["publication"] = publication_of(commit.revision.project)
+        return response

@@ -40,3 +40,39 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SitePublication(models.Model):
+    """What one site of the project serves, as the sites service last said: a copy kept for reads.
+
+    Sites owns publication; it sends each site's state after every change, numbered by a
+    per-site version, so a late or repeated message never undoes a newer one. A removed
+    site stays as a `removed` row: remembering its version keeps an older message from
+    bringing it back.
+    """
+
+    class Status(models.TextChoices):
+        LIVE = "live"
+        UNPUBLISHED = "unpublished"
+        DISABLED = "disabled"
+        REMOVED = "removed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="site_publications")
+    site_id = models.UUIDField()
+    slug = models.CharField(max_length=63, blank=True, default="")
+    url = models.CharField(max_length=300, blank=True, default="")
+    live_revision = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The revision visitors see; null unless the site is live."
+    )
+    status = models.CharField(max_length=12, choices=Status.choices)
+    version = models.PositiveBigIntegerField(help_text="The site's change counter at sites.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "site_id"], name="site_publication_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slug} ({self.status})"

@@ -12,13 +12,14 @@ from files.revisions import revision_commit
 from oasis_common.errors import Conflict, NotFound
 from projects import starters
 from projects.models import Owner, Project
+from projects.publications import with_publication
 
 
 def project_list(*, owner_id, search: str = "") -> QuerySet[Project]:
     projects = Project.objects.filter(owner_id=owner_id)
     if search:
         projects = projects.filter(Q(name__icontains=search) | Q(description__icontains=search))
-    return projects.order_by("-updated_at", "-created_at")
+    return with_publication(projects.order_by("-updated_at", "-created_at"))
 
 
 def project_get(*, owner_id, project_id) -> Project:

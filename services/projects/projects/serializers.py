@@ -8,6 +8,7 @@ from rest_framework import serializers
 from files.content_types import content_type_of
 from projects import starters
 from projects.models import Project
+from projects.publication_serializers import PublicationSerializer, publication_of
 
 
 def no_control_characters(value: str) -> str:
@@ -17,6 +18,10 @@ def no_control_characters(value: str) -> str:
 
 
 class ProjectSerializer(serializers.ModelSerializer):
+    publication = serializers.SerializerMethodField(
+        help_text="The project's sites and the revision each serves (a copy of what the sites service says)."
+    )
+
     class Meta:
         model = Project
         fields = [
@@ -29,9 +34,14 @@ class ProjectSerializer(serializers.ModelSerializer):
             "size",
             "created_at",
             "updated_at",
+            "publication",
         ]
         read_only_fields = fields
         extra_kwargs = {"size": {"help_text": "Bytes in the current tree."}}
+
+    @extend_schema_field(PublicationSerializer)
+    def get_publication(self, project: Project) -> dict:
+        return publication_of(project)
 
 
 class OwnedProjectSerializer(ProjectSerializer):

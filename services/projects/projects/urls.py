@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from projects import views
+from projects import publication_views, views
 
 urlpatterns = [
     path("", views.ProjectListView.as_view(), name="projects"),
@@ -14,4 +14,9 @@ urlpatterns = [
 
 internal_urlpatterns = [
     path("projects/<uuid:project_id>", views.InternalProjectView.as_view(), name="internal-project"),
+    path(
+        "projects/<uuid:project_id>/publication",
+        publication_views.InternalPublicationView.as_view(),
+        name="internal-publication",
+    ),
 ]

@@ -165,9 +165,9 @@ def test_a_2000_file_snapshot_takes_a_constant_number_of_queries(
     write(ada, project, "pages/0001.html", "<p>edited</p>")
     params = {"owner_id": str(ada.user_id)}
 
-    with django_assert_num_queries(3):  # the project, its tree, the chosen contents
+    with django_assert_num_queries(4):  # the project, its tree, the chosen contents, its sites
         now = builder.get(internal_url(project, "/snapshot"), params)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         then = builder.get(internal_url(project, "/snapshot"), {**params, "revision": 1})
 
     assert len(now.json()["files"]) == len(then.json()["files"]) == 2000

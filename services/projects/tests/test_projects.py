@@ -18,6 +18,7 @@ FIELDS = {
     "size",
     "created_at",
     "updated_at",
+    "publication",
 }
 
 
@@ -138,7 +139,7 @@ def test_the_list_costs_the_same_queries_for_many_projects(ada, django_assert_nu
     for index in range(30):
         create_project(ada, f"p{index}")
 
-    with django_assert_num_queries(2):  # count + page
+    with django_assert_num_queries(3):  # count + page + the page's sites
         response = ada.get(PROJECTS)
 
     assert response.json()["count"] == 30

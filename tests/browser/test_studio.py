@@ -1,0 +1,324 @@
+"""The studio end to end in headless Chromium, against the real system through the gateway."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+import requests
+
+from tests.browser.conftest import PASSWORD, SLOW_MODEL, register_api, shot, sign_up
+
+PREVIEW = "iframe[title='Preview of the website']"
+# Records, as the page changes, what the latest run showed before its status became final.
+WATCH_RUN = """() => {
+    window.seenBeforeEnd = {text: false, files: false, tools: false, tree: false};
+    const final = /^(done|failed|cancelled|conflict|budget_exhausted)$/;
+    new MutationObserver(() => {
+        const run = [...document.querySelectorAll('.turn.assistant')].pop();
+        if (!run || final.test(run.dataset.status || '')) return;
+        const seen = window.seenBeforeEnd;
+        seen.text ||= (run.querySelector('.text')?.textContent || '').length > 0;
+        seen.files ||= run.querySelectorAll('.changes li').length > 0;
+        seen.tools ||= run.querySelectorAll('.tools li').length > 0;
+        seen.tree ||= document.querySelectorAll('[data-testid=file-tree] .touched').length > 0;
+    }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def last_run(page):
+    return page.locator(".turn.assistant").last
+
+
+def preview_text(page) -> str:
+    return page.frame_locator(PREVIEW).locator("body").inner_text()
+
+
+def test_the_gateway_serves_the_studio_as_a_single_page_app(system):
+    index = requests.get(f"{system.url}/studio/", timeout=10)
+    deep = requests.get(f"{system.url}/studio/projects/whatever", timeout=10)
+    asset = re.search(r'src="(/studio/assets/[^"]+\.js)"', index.text).group(1)
+    script = requests.get(f"{system.url}{asset}", timeout=10)
+
+    assert index.status_code == deep.status_code == 200
+    assert deep.text == index.text
+    assert index.headers["Cache-Control"] == "no-cache"
+    policy = index.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy
+    assert "frame-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert script.status_code == 200
+    assert "immutable" in script.headers["Cache-Control"]
+    assert requests.get(f"{system.url}/studio/assets/missing.js", timeout=10).status_code == 404
+
+
+def test_sign_up_then_create_rename_and_delete_projects(page, console):
+    sign_up(page)
+    shot(page, "projects-empty")
+
+    page.get_by_label("Name", exact=True).fill("Throwaway")
+    page.get_by_role("button", name="Create project").click()
+    page.get_by_role("heading", name="Throwaway").wait_for()
+    page.get_by_role("link", name="Projects").click()
+
+    page.get_by_label("Name", exact=True).fill("From a template")
+    page.get_by_label("Start from").select_option(index=1)
+    page.get_by_role("button", name="Create project").click()
+    page.get_by_role("heading", name="From a template").wait_for()
+    page.get_by_role("tab", name="Preview").wait_for()
+    assert page.locator("[data-testid=file-tree] li").count() > 0
+    page.frame_locator(PREVIEW).locator("body").wait_for()
+    page.get_by_role("link", name="Projects").click()
+
+    page.get_by_role("button", name="Rename Throwaway").click()
+    page.get_by_label("New name").fill("Renamed")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("link", name="Renamed").wait_for()
+    page.get_by_role("button", name="Delete Renamed").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_role("link", name="Renamed").wait_for(state="detached")
+    assert page.get_by_role("link", name="From a template").is_visible()
+    shot(page, "projects-list")
+    assert console.unexpected() == []
+
+
+def test_build_watch_preview_edit_restore_and_export(page, console):
+    sign_up(page)
+    page.get_by_label("Name", exact=True).fill("Crumb")
+    page.get_by_role("button", name="Create project").click()
+    page.get_by_role("heading", name="Crumb").wait_for()
+    balance_before = page.get_by_test_id("balance").inner_text()
+
+    # Build with the paced demo model, and watch text and files arrive while it runs.
+    page.get_by_label("Model").select_option(SLOW_MODEL)
+    page.get_by_label("What should the builder do?").fill(
+        "A bakery in Lisbon called Crumb, with a menu and opening hours"
+    )
+    page.evaluate(WATCH_RUN)
+    page.get_by_role("button", name="Build").click()
+    page.locator(".turn.assistant .changes li").first.wait_for()
+    shot(page, "project-streaming")
+    page.wait_for_selector(".turn.assistant[data-status=done]", timeout=40_000)
+    assert page.evaluate("window.seenBeforeEnd") == {"text": True, "files": True, "tools": True, "tree": True}
+    page.get_by_test_id("revision").filter(has_text=re.compile("^1$")).wait_for()
+    cost = page.get_by_test_id("run-cost")
+    cost.wait_for()
+    assert re.search(r"This run cost [\d,]+ credits?; [\d,]+ credits? left", cost.inner_text())
+    assert page.get_by_test_id("balance").inner_text() != balance_before
+
+    # The preview shows the new site.
+    page.locator(f"{PREVIEW}[data-revision='1']").wait_for()
+    page.frame_locator(PREVIEW).get_by_text("Crumb").first.wait_for()
+    shot(page, "project-preview")
+
+    # The code view reads a file.
+    page.get_by_role("button", name="index.html").click()
+    page.get_by_label("Contents of index.html").wait_for()
+    assert "<html" in page.get_by_label("Contents of index.html").inner_text().lower()
+    shot(page, "project-code")
+
+    # Edit by chat (the quick default model): the preview follows.
+    page.get_by_role("tab", name="Preview").click()
+    page.get_by_label("Model").select_option(index=0)
+    page.get_by_label("What should the builder do?").fill("Change the title to Sunrise Bakery")
+    page.get_by_role("button", name="Build").click()
+    page.wait_for_function("() => document.querySelectorAll('.turn.assistant[data-status=done]').length == 2")
+    page.locator(f"{PREVIEW}[data-revision='2']").wait_for()
+    page.frame_locator(PREVIEW).get_by_text("Sunrise Bakery").first.wait_for()
+
+    # History: the diff of revision 2, then restore revision 1.
+    page.get_by_role("tab", name="History").click()
+    page.get_by_role("button", name=re.compile(r"^#2 ")).click()
+    page.locator(".diff-text .add", has_text="Sunrise Bakery").first.wait_for()
+    shot(page, "project-history")
+    page.get_by_role("button", name="Restore #1").click()
+    page.get_by_test_id("revision").filter(has_text=re.compile("^3$")).wait_for()
+    page.get_by_role("tab", name="Preview").click()
+    page.locator(f"{PREVIEW}[data-revision='3']").wait_for()
+    page.frame_locator(PREVIEW).get_by_text("Crumb").first.wait_for()
+    assert "Sunrise Bakery" not in preview_text(page)
+
+    # Export: a zip download with the site in it.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export .zip").click()
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".zip")
+    with zipfile.ZipFile(path) as archive:
+        assert any(name.endswith("index.html") for name in archive.namelist())
+    assert console.unexpected() == []
+
+
+def test_an_expired_access_token_is_refreshed_silently(page, console):
+    sign_up(page)
+    refreshes = []
+    page.on("request", lambda r: r.url.endswith("/api/v1/auth/token/refresh/") and refreshes.append(r))
+
+    # A 401 from the API (a token revoked or expired early): refreshed once, the request retried.
+    answered = []
+
+    def expired_once(route):
+        if answered:
+            return route.continue_()
+        answered.append(True)
+        route.fulfill(
+            status=401,
+            content_type="application/json",
+            body='{"error":{"code":"not_authenticated","message":"Expired.","details":{},"request_id":"x"}}',
+        )
+
+    page.route("**/api/v1/projects/?*", expired_once)
+    page.reload()
+    page.get_by_role("heading", name="Your projects").wait_for()
+    page.get_by_text("No projects yet").wait_for()
+    assert answered
+    assert len(refreshes) >= 1
+    page.unroute("**/api/v1/projects/?*")
+
+    # The token's own lifetime running out: refreshed before the next request, never a sign-in.
+    before = len(refreshes)
+    page.wait_for_timeout(17_000)
+    page.get_by_label("Name", exact=True).fill("After expiry")
+    page.get_by_role("button", name="Create project").click()
+    page.get_by_role("heading", name="After expiry").wait_for()
+    assert len(refreshes) > before
+    assert page.url.endswith("/studio/projects/" + page.url.rsplit("/", 1)[1])
+    assert console.unexpected(allowed_statuses=(401,)) == []
+
+
+def test_another_users_project_is_not_found(page, console, system):
+    other = register_api(system)
+    project = requests.post(
+        f"{system.url}/api/v1/projects/",
+        json={"name": "Not yours"},
+        headers={"Authorization": f"Bearer {other['access']}"},
+        timeout=30,
+    ).json()
+
+    sign_up(page)
+    page.goto(f"/studio/projects/{project['id']}")
+    page.get_by_role("heading", name="Project not found").wait_for()
+    assert "Not yours" not in page.content()
+    shot(page, "project-not-found")
+    assert console.unexpected(allowed_statuses=(404,)) == []
+
+
+def test_sign_out_and_sign_in_again(page, console):
+    email = sign_up(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert page.evaluate("localStorage.getItem('oasis.refresh')") is None
+    page.goto("/studio/")
+    page.get_by_role("heading", name="Sign in").wait_for()
+    shot(page, "sign-in")
+
+    # By keyboard alone: the email field, Tab to the password, Enter to sign in.
+    page.get_by_label("Email").focus()
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Your projects").wait_for()
+    # A reload keeps the session: the refresh token is stored, the access token is not.
+    page.reload()
+    page.get_by_role("heading", name="Your projects").wait_for()
+    assert console.unexpected() == []
+
+
+def test_a_dropped_stream_resumes_after_the_last_event_without_loss_or_repeats(page, console):
+    sign_up(page)
+    page.get_by_label("Name", exact=True).fill("Dropped")
+    page.get_by_role("button", name="Create project").click()
+    page.get_by_role("heading", name="Dropped").wait_for()
+    resumed_from = []
+    page.on(
+        "request",
+        lambda r: "/events/" in r.url and resumed_from.append(r.headers.get("last-event-id")),
+    )
+    cut = []
+
+    def drop_halfway(route):
+        """The first connection breaks off after half the run's events (no terminal event)."""
+        if cut:
+            return route.continue_()
+        events = [e for e in route.fetch(timeout=40_000).text().split("\n\n") if e.startswith("id:")]
+        kept = events[: len(events) // 2]
+        cut.append(re.match(r"id: ?(\S+)", kept[-1]).group(1))
+        route.fulfill(status=200, content_type="text/event-stream", body="\n\n".join(kept) + "\n\n")
+
+    page.route("**/api/v1/builder/generations/*/events/", drop_halfway)
+    page.get_by_label("What should the builder do?").fill("A flower shop in Porto called Petal")
+    page.get_by_role("button", name="Build").click()
+    page.wait_for_selector(".turn.assistant[data-status=done]", timeout=40_000)
+
+    assert resumed_from[0] is None
+    assert resumed_from[1] == cut[0]
+    run = page.locator(".turn.assistant").last
+    paths = run.locator(".changes li").all_inner_texts()
+    assert len(paths) == len(set(paths)) == 3
+    assert run.locator(".tools li").count() == 3
+    assert console.unexpected() == []
+
+
+def test_a_reload_follows_the_run_still_going_and_it_can_be_cancelled(page, console):
+    sign_up(page)
+    page.get_by_label("Name", exact=True).fill("Cancelled")
+    page.get_by_role("button", name="Create project").click()
+    page.get_by_role("heading", name="Cancelled").wait_for()
+    page.get_by_label("Model").select_option(SLOW_MODEL)
+    page.get_by_label("What should the builder do?").fill("A bike repair shop in Ghent called Spoke")
+    page.get_by_role("button", name="Build").click()
+    page.get_by_role("button", name="Cancel run").wait_for()
+    page.reload()
+    page.get_by_role("heading", name="Cancelled").wait_for()
+    page.get_by_role("button", name="Cancel run").click()
+    page.wait_for_selector(".turn.assistant[data-status=cancelled]", timeout=40_000)
+    page.get_by_test_id("run-cost").wait_for()
+    page.get_by_role("button", name="Build").wait_for()
+    assert console.unexpected() == []
+
+
+def test_the_studio_fits_a_phone(page, console):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_up(page)
+    page.get_by_label("Name", exact=True).fill("On a phone")
+    page.get_by_label("Start from").select_option(index=1)
+    page.get_by_role("button", name="Create project").click()
+    page.get_by_role("heading", name="On a phone").wait_for()
+    page.frame_locator(PREVIEW).locator("body").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, "phone-project")
+    assert console.unexpected() == []
+
+
+def test_credits_show_the_balance_the_ledger_and_the_packs(page, console):
+    sign_up(page)
+    page.get_by_role("link", name="Credits").click()
+    page.get_by_role("heading", name="Credits", exact=True).wait_for()
+    assert "2,000 credits available" in page.get_by_test_id("credits-balance").inner_text()
+    page.locator(".ledger tbody tr").first.wait_for()
+    buy = page.get_by_role("button", name=re.compile("^Buy "))
+    buy.first.wait_for()
+    # The test system has no Stripe: packs are listed, not purchasable, and say why.
+    assert buy.first.is_disabled()
+    page.get_by_text("Purchases are not available on this server").wait_for()
+    shot(page, "credits")
+    assert console.unexpected() == []
+
+
+def test_an_api_key_is_shown_once_works_and_can_be_revoked(page, console, system):
+    sign_up(page)
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_role("heading", name="API keys", exact=True).wait_for()
+    page.get_by_label("Key name").fill("CI script")
+    page.get_by_label("Scope").select_option("read")
+    page.get_by_role("button", name="Create key").click()
+    key = page.get_by_test_id("new-key").input_value()
+    assert key.startswith("oak_")
+    page.get_by_role("cell", name="CI script", exact=True).wait_for()
+    shot(page, "api-keys")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert requests.get(f"{system.url}/api/v1/projects/", headers=headers, timeout=10).status_code == 200
+
+    page.get_by_role("button", name="Revoke CI script").click()
+    page.get_by_text("No API keys.").wait_for()
+    assert console.unexpected() == []
