@@ -77,6 +77,7 @@ def main() -> None:
     print(
         "\n"
         "  Imagi Oasis is running.\n\n"
+        f"    Studio          {gateway}/studio/\n"
         f"    Home page       {gateway}/\n"
         f"    API reference   {gateway}/docs/\n"
         f"    API             {gateway}/api/v1/  (start with POST /api/v1/auth/register/)\n"

@@ -142,6 +142,7 @@ def test_announce_prints_where_to_go_only_when_everything_answers(serve, monkeyp
     assert len(turns) == 3
     out = capsys.readouterr().out
     assert "Imagi Oasis is running." in out
+    assert f"http://localhost:{ports['gateway']}/studio/" in out
     assert f"http://localhost:{ports['gateway']}/docs/" in out
 
 
