@@ -302,6 +302,35 @@ def test_a_custom_domain_is_served_only_once_verified_and_stops_when_removed(
     assert "First edition" not in after.text
 
 
+def test_a_custom_domain_of_an_unpublished_or_taken_down_site_never_reaches_the_api(
+    system, gateway, auth, dns, published
+):
+    site = published["site"]
+    hostname = f"www.quiet-{uuid.uuid4().hex[:8]}.example"
+    domain = gateway.post(f"{SITES}{site['id']}/domains/", json={"hostname": hostname}, headers=auth)
+    txt = next(record for record in domain.json()["records"] if record["type"] == "TXT")
+    dns.set(txt["name"], txt["value"])
+    assert gateway.post(f"{SITES}{site['id']}/domains/{domain.json()['id']}/verify/", headers=auth).ok
+
+    gateway.post(f"{SITES}{site['id']}/unpublish/", headers=auth)
+    unpublished = visit(system, "/", host=hostname)
+    unpublished_api = visit(system, "/api/v1/sites/", host=hostname, Authorization=auth["Authorization"])
+    takedown(system, site, "disable")
+    taken_down = visit(system, "/", host=hostname)
+    takedown(system, site, "enable")
+    gateway.post(f"{SITES}{site['id']}/republish/", headers=auth)
+    back = visit(system, "/", host=hostname)
+
+    for response in (unpublished, unpublished_api):
+        assert response.status_code == 404
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert "First edition" not in response.text
+    assert taken_down.status_code == 451
+    assert "taken down" in taken_down.text
+    assert back.status_code == 200
+    assert "First edition" in back.text
+
+
 # ---- takedowns ----
 
 

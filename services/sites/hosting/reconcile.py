@@ -53,15 +53,13 @@ def store_reconcile(*, files: FilesystemStore, grace_seconds: float) -> Reconcil
         _settle(files=files, slug=slug, report=report)
 
     for hostname, slug in hosts.items():
-        if (
-            os.path.lexists(files.host_path(hostname))
-            and os.readlink(files.host_path(hostname)) == f"../live/{slug}"
-        ):
-            continue
-        files.host_point(hostname=hostname, slug=slug)
-        report.links_set += 1
+        if not files.host_is_complete(hostname=hostname, slug=slug):
+            files.host_point(hostname=hostname, slug=slug)
+            report.links_set += 1
 
     report.links_removed += _remove_unlisted(files.root / "hosts", keep=hosts)
+    for folder in ("domains", "domain-takedowns"):
+        _remove_unlisted(files.root / folder, keep=hosts)
 
     cutoff = time.time() - grace_seconds
     for entry in os.scandir(files.root / "deployments"):

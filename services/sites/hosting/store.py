@@ -6,12 +6,15 @@ Layout under `SITES["STORE"]`, made for nginx to serve without Python:
     blobs/<sha[:2]>/<sha256>.gz       its gzip form, for compressible types over 1 KiB (gzip_static)
     deployments/<deployment-id>/<path>        hard links to the blobs (and `<path>.gz` to the .gz)
     live/<slug>  -> ../deployments/<id>       the site's live deployment, switched atomically
-    hosts/<hostname> -> ../live/<slug>        a verified custom domain
+    hosts/<hostname> -> ../live/<slug>        a verified custom domain's files
+    domains/<hostname>                        a verified custom domain (its slug inside), whatever its state
+    domain-takedowns/<hostname> -> ../disabled/<slug>    resolves while its site is taken down
     disabled/<slug>                           a taken-down site (the reason inside)
 
 The gateway serves it as static files: `/s/<slug>/<path>` and `<slug>.<domain>` from
-`live/<slug>/`, a custom host from `hosts/<host>/`, after answering the takedown page
-when `disabled/<slug>` exists; `index.html` for folders, `gzip_static on` for the `.gz`
+`live/<slug>/`, a host listed in `domains/` from `hosts/<host>/` (never the API, even
+while its site is unpublished), after answering the takedown page when `disabled/<slug>`
+(or `domain-takedowns/<host>`) exists; `index.html` for folders, `gzip_static on` for the `.gz`
 forms, and nginx's own ETag (mtime-size, a function of the content here).
 
 Every change is made beside its target and then put in place in one step (a rename, or
@@ -96,7 +99,7 @@ class SiteStore(Protocol):
 class FilesystemStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        for folder in ("blobs", "deployments", "live", "hosts", "disabled"):
+        for folder in ("blobs", "deployments", "live", "hosts", "disabled", "domains", "domain-takedowns"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
 
     # ---- blobs ----
@@ -228,10 +231,30 @@ class FilesystemStore:
         return self.root / "hosts" / hostname
 
     def host_point(self, *, hostname: str, slug: str) -> None:
+        """Serve `hostname` as `slug`: the gateway knows the host by `domains/<host>` (a plain file,
+        there whatever the site's state, so an unpublished site's host never falls through to the
+        API), serves `hosts/<host>` and answers 451 while `domain-takedowns/<host>` resolves."""
+        _write_replace(self.root / "domains" / hostname, slug.encode())
+        _symlink_replace(self.root / "domain-takedowns" / hostname, f"../disabled/{slug}")
         _symlink_replace(self.host_path(hostname), f"../live/{slug}")
 
     def host_remove(self, *, hostname: str) -> None:
         self.host_path(hostname).unlink(missing_ok=True)
+        (self.root / "domain-takedowns" / hostname).unlink(missing_ok=True)
+        (self.root / "domains" / hostname).unlink(missing_ok=True)
+
+    def host_is_complete(self, *, hostname: str, slug: str) -> bool:
+        def points(folder: str, target: str) -> bool:
+            link = self.root / folder / hostname
+            return os.path.lexists(link) and link.is_symlink() and os.readlink(link) == target
+
+        marker = self.root / "domains" / hostname
+        return (
+            points("hosts", f"../live/{slug}")
+            and points("domain-takedowns", f"../disabled/{slug}")
+            and marker.is_file()
+            and marker.read_bytes() == slug.encode()
+        )
 
 
 def _write_once(target: Path, data: bytes, mtime: int) -> None:

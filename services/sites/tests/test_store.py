@@ -147,3 +147,27 @@ def test_a_blob_written_meanwhile_by_another_publish_is_kept_not_replaced(site_s
 
     assert target.stat().st_ino == inode
     assert sorted(path.name for path in target.parent.iterdir()) == [digest]
+
+
+def test_a_verified_host_is_known_to_the_gateway_whatever_its_sites_state(site_store):
+    site_store.host_point(hostname="www.example.org", slug="my-site")
+    root = site_store.root
+
+    known = (root / "domains" / "www.example.org").read_text()
+    live_link = os.readlink(root / "hosts" / "www.example.org")
+    takedown_link = os.readlink(root / "domain-takedowns" / "www.example.org")
+    taken_down_before = os.path.exists(root / "domain-takedowns" / "www.example.org")
+    site_store.disabled_mark(slug="my-site", reason="Phishing")
+    taken_down_after = os.path.exists(root / "domain-takedowns" / "www.example.org")
+    complete = site_store.host_is_complete(hostname="www.example.org", slug="my-site")
+    site_store.host_remove(hostname="www.example.org")
+
+    assert known == "my-site"
+    assert live_link == "../live/my-site"
+    assert takedown_link == "../disabled/my-site"
+    assert (taken_down_before, taken_down_after) == (False, True)
+    assert complete
+    assert not any(
+        os.path.lexists(root / folder / "www.example.org")
+        for folder in ("domains", "hosts", "domain-takedowns")
+    )
