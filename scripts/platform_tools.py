@@ -40,25 +40,14 @@ def find_nginx() -> str | None:
 
 def ensure_nginx() -> str:
     """nginx's path; installs Debian's package when running as root on Debian, else says what to do."""
-    found = find_nginx()
-    if found:
-        return found
-    if os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get"):
-        print("nginx is missing; installing Debian's nginx package…", flush=True)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"]
-        if subprocess.run(install, env=env).returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
-            subprocess.run(install, env=env, check=True)
-        found = find_nginx()
-        if found:
-            return found
-    sys.exit(
+    return _ensure_debian_package(
+        "nginx",
+        find_nginx,
         "nginx is needed for the gateway and is not installed.\n"
         "  Debian/Ubuntu: sudo apt-get install -y nginx\n"
         "  Fedora:        sudo dnf install -y nginx\n"
         "  macOS:         brew install nginx\n"
-        "Then run the command again."
+        "Then run the command again.",
     )
 
 
@@ -71,25 +60,32 @@ def find_chromium() -> str | None:
 
 def ensure_chromium() -> str:
     """Chromium's path for the browser tests; installs Debian's package when root on Debian, else says how."""
-    found = find_chromium()
-    if found:
-        return found
-    if os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get"):
-        print("chromium is missing; installing Debian's chromium package…", flush=True)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]
-        if subprocess.run(install, env=env).returncode != 0:
-            subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
-            subprocess.run(install, env=env, check=True)
-        found = find_chromium()
-        if found:
-            return found
-    sys.exit(
+    return _ensure_debian_package(
+        "chromium",
+        find_chromium,
         "Chromium is needed for the browser tests (tests/browser) and is not installed.\n"
         "  Debian/Ubuntu: sudo apt-get install -y chromium\n"
         "  Fedora:        sudo dnf install -y chromium\n"
-        "Then run the command again (Playwright drives this Chromium; it never downloads one)."
+        "Then run the command again (Playwright drives this Chromium; it never downloads one).",
     )
+
+
+def _ensure_debian_package(package: str, find, missing: str) -> str:
+    """What `find` finds; else Debian's `package` installed when root on Debian; else exit with `missing`."""
+    found = find()
+    if found:
+        return found
+    if os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get"):
+        print(f"{package} is missing; installing Debian's {package} package…", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
+        if subprocess.run(install, env=env).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
+            subprocess.run(install, env=env, check=True)
+        found = find()
+        if found:
+            return found
+    sys.exit(missing)
 
 
 def manage(service: str, *args: str, env: dict | None = None) -> None:
