@@ -47,8 +47,8 @@ def main() -> None:
     from files.snapshots import snapshot_take
     from files.trees import tree_read
     from projects.archives import archive_stream
+    from projects.lifecycle import project_create
     from projects.models import Project
-    from projects.projects import project_create
 
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:

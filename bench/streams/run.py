@@ -38,7 +38,7 @@ from tests.e2e.system import System  # noqa: E402
 
 PASSWORD = "a perfectly long passphrase"
 PROMPT = "A bakery in Lisbon called Crumb, with a menu and opening hours"
-TERMINAL = {"done", "failed", "cancelled", "conflict", "budget_exhausted"}
+TERMINAL = {"done", "no_changes", "failed", "cancelled", "conflict", "budget_exhausted", "incomplete"}
 # Access tokens live five minutes; sign in again before that.
 TOKEN_MAX_AGE = 240
 SETUP_THREADS = 16

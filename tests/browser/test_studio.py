@@ -13,7 +13,7 @@ PREVIEW = "iframe[title='Preview of the website']"
 # Records, as the page changes, what the latest run showed before its status became final.
 WATCH_RUN = """() => {
     window.seenBeforeEnd = {text: false, files: false, tools: false, tree: false};
-    const final = /^(done|failed|cancelled|conflict|budget_exhausted)$/;
+    const final = /^(done|no_changes|failed|cancelled|conflict|budget_exhausted|incomplete)$/;
     new MutationObserver(() => {
         const run = [...document.querySelectorAll('.turn.assistant')].pop();
         if (!run || final.test(run.dataset.status || '')) return;

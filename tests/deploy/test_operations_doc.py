@@ -12,8 +12,8 @@ from .tools import REPO
 OPERATIONS = REPO / "docs" / "operations.md"
 SERVICES = ("auth", "projects", "payments", "builder", "sites")
 READS = re.compile(
-    r"(?:\bget_(?:str|bool|int|float|list|mapping|secret)|_non_negative|_positive|environ\.get"
-    r"|database_config|reader\.\w+)\(\s*\"([A-Z][A-Z0-9_]+)\""
+    r"(?:(?:\bget_(?:str|bool|int|float|list|mapping|secret)|_non_negative|_positive|environ\.get"
+    r"|database_config|reader\.\w+)\(|\bSetting\(\s*\"[A-Z][A-Z0-9_]*\",)\s*\"([A-Z][A-Z0-9_]+)\""
 )
 GATEWAY_READS = re.compile(r"(?<![.\w])get\(\"([A-Z][A-Z0-9_]+)\"")
 

@@ -11,9 +11,11 @@ import json
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import TypeVar
 
 import pytest
 import requests
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.skipif("builder" not in SERVICES, reason="the builder s
 BUILDER = "/api/v1/builder/"
 PROJECTS = "/api/v1/projects/"
 PAYMENTS = "/api/v1/payments/"
-TERMINAL = {"done", "failed", "cancelled", "conflict", "budget_exhausted"}
+TERMINAL = {"done", "no_changes", "failed", "cancelled", "conflict", "budget_exhausted", "incomplete"}
 WELCOME_CREDITS = 2000
 SLOW_MODEL = "oasis-demo-slow"
 # The slow demo writes the first build's ~2,100 tokens in about four seconds.
@@ -34,6 +36,10 @@ SLOW_TOKENS_PER_SECOND = 500
 # The worker's heartbeat also carries cancel requests to the run; fast here so a cancel lands at once.
 HEARTBEAT_SECONDS = "0.5"
 BUILD_PROMPT = "A bakery in Lisbon called Crumb, with a menu and opening hours"
+# How often a wait looks again at the state it waits for.
+POLL_SECONDS = 0.05
+
+T = TypeVar("T")
 
 
 # ---- fixtures ----
@@ -139,14 +145,27 @@ def generation_of(gateway, auth, generation_id: str) -> dict:
     return response.json()
 
 
-def wait_for(gateway, auth, generation_id: str, statuses, timeout: float = 30) -> dict:
+def eventually(observe: Callable[[], T], accept: Callable[[T], bool], *, timeout: float, what: str) -> T:
+    """Observe until `accept` takes what is seen, and return it; past `timeout`, fail with the last sight.
+
+    The only pause here is the polling interval: tests wait for a state, never for a time.
+    """
     deadline = time.monotonic() + timeout
     while True:
-        generation = generation_of(gateway, auth, generation_id)
-        if generation["status"] in statuses:
-            return generation
-        assert time.monotonic() < deadline, f"still {generation['status']} after {timeout}s"
-        time.sleep(0.05)
+        seen = observe()
+        if accept(seen):
+            return seen
+        assert time.monotonic() < deadline, f"{what}: not after {timeout:g}s; last seen: {seen!r}"
+        time.sleep(POLL_SECONDS)
+
+
+def wait_for(gateway, auth, generation_id: str, statuses, timeout: float = 30) -> dict:
+    return eventually(
+        lambda: generation_of(gateway, auth, generation_id),
+        lambda generation: generation["status"] in statuses,
+        timeout=timeout,
+        what=f"generation {generation_id} in {sorted(statuses)}",
+    )
 
 
 def finished(gateway, auth, generation_id: str, timeout: float = 30) -> dict:
@@ -155,13 +174,12 @@ def finished(gateway, auth, generation_id: str, timeout: float = 30) -> dict:
 
 def settled_balance(gateway, auth, timeout: float = 10) -> dict:
     """The balance once nothing is held any more (settlement follows the terminal event)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        balance = gateway.get(f"{PAYMENTS}balance/", headers=auth).json()
-        if balance["held"] == 0:
-            return balance
-        assert time.monotonic() < deadline, f"credits still held: {balance}"
-        time.sleep(0.05)
+    return eventually(
+        lambda: gateway.get(f"{PAYMENTS}balance/", headers=auth).json(),
+        lambda balance: balance["held"] == 0,
+        timeout=timeout,
+        what="no credits held",
+    )
 
 
 def ledger_of(gateway, auth, generation_id: str) -> list[dict]:
@@ -406,8 +424,11 @@ def test_an_interrupted_client_resumes_with_last_event_id_and_sees_every_event_o
     generation = started(gateway, auth, project, model=slow_model)
     with open_stream(gateway, auth, generation["id"]) as stream:
         before = stream.read(until=lambda event: event.data.get("status") == "running")
-    # Events keep coming while the client is away.
-    time.sleep(1)
+    # Events keep coming while the client is away: another reader sees the run go past what it saw.
+    with open_stream(gateway, auth, generation["id"]) as watcher:
+        missed = watcher.read(until=lambda event: event.id > before[-1].id)
+    assert missed[-1].id > before[-1].id, f"no event after #{before[-1].id} while the client was away"
+    assert missed[-1].type not in TERMINAL, "the run ended before the client came back"
     assert generation_of(gateway, auth, generation["id"])["status"] == "running"
 
     after = stream_all(gateway, auth, generation["id"], last_event_id=before[-1].id)
@@ -556,11 +577,17 @@ def test_a_worker_killed_mid_run_is_failed_by_the_sweeper_and_its_hold_released(
     assert gateway.get(f"{PAYMENTS}balance/", headers=auth).json()["held"] == generation["ceiling"]
     try:
         system.stop_process("builder-worker", signal.SIGKILL)
-        time.sleep(1.2)
+        # Nothing but the sweeper ends a run whose worker died.
         assert generation_of(gateway, auth, generation["id"])["status"] == "running"
 
-        swept = system.manage(
-            "builder", "sweep_generations", env={"OASIS_GENERATION_STALE_AFTER_SECONDS": "1"}
+        # Swept until the run's last heartbeat is older than the one second that counts as stale.
+        swept = eventually(
+            lambda: system.manage(
+                "builder", "sweep_generations", env={"OASIS_GENERATION_STALE_AFTER_SECONDS": "1"}
+            ),
+            lambda output: "stale runs failed: 0" not in output,
+            timeout=30,
+            what="the sweeper failing the killed worker's run",
         )
     finally:
         start_quick_worker(system)
@@ -617,3 +644,57 @@ def test_repeated_upstream_500s_fail_the_run_and_release_the_whole_hold(gateway,
     last = stream_all(gateway, auth, generation["id"])[-1]
     assert last.type == "failed"
     assert "500" not in last.data["error"]["message"]
+
+
+def test_a_build_answered_in_plain_text_ends_no_changes_through_the_gateway(
+    gateway, auth, project, demo_faults
+):
+    # The model ignores its tools, and again after the one reminder it gets.
+    requests.post(demo_faults, json={"faults": ["ignore_tools"] * 2}, timeout=5).raise_for_status()
+
+    generation = finished(gateway, auth, started(gateway, auth, project)["id"])
+
+    assert generation["status"] == "no_changes"
+    assert generation["summary"]
+    assert generation["revision"] is None
+    assert generation["error"] is None
+    last = stream_all(gateway, auth, generation["id"])[-1]
+    assert (last.type, last.data["summary"]) == ("no_changes", generation["summary"])
+    settled_balance(gateway, auth)
+    assert captured(ledger_of(gateway, auth, generation["id"])) == generation["cost"] > 0
+    assert revisions_of(gateway, auth, project) == []
+
+
+def test_a_chat_answer_cut_by_the_output_limit_is_incomplete_through_the_gateway(
+    gateway, auth, project, demo_faults
+):
+    built = finished(gateway, auth, started(gateway, auth, project)["id"])
+    assert built["status"] == "done"
+    # Every turn may write 20 tokens: the model's reads fit, its answer does not.
+    cut = {"kind": "length", "after_tokens": 20}
+    requests.post(demo_faults, json={"faults": [cut] * 6}, timeout=5).raise_for_status()
+
+    generation = finished(
+        gateway, auth, started(gateway, auth, project, "what colours does my site use?", mode="chat")["id"]
+    )
+
+    assert generation["status"] == "incomplete"
+    assert generation["error"]["code"] == "output_limit"
+    assert generation["summary"] == ""
+    last = stream_all(gateway, auth, generation["id"])[-1]
+    assert last.type == "incomplete"
+    assert last.data["error"]["details"]["partial_text"]
+    settled_balance(gateway, auth)
+    assert captured(ledger_of(gateway, auth, generation["id"])) == generation["cost"] > 0
+
+
+def test_a_misconfigured_model_endpoint_fails_the_run_and_costs_nothing(gateway, auth, project, demo_faults):
+    requests.post(demo_faults, json={"faults": ["401"]}, timeout=5).raise_for_status()
+
+    generation = finished(gateway, auth, started(gateway, auth, project)["id"])
+
+    assert generation["status"] == "failed"
+    assert generation["error"]["code"] == "model_misconfigured"
+    assert generation["cost"] == 0
+    assert settled_balance(gateway, auth)["available"] == WELCOME_CREDITS
+    assert [entry["kind"] for entry in ledger_of(gateway, auth, generation["id"])] == ["release", "hold"]

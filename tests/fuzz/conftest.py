@@ -20,7 +20,7 @@ from tests.fuzz import checks
 
 PASSWORD = "a perfectly long passphrase"
 PROMPT = "A bakery in Lisbon called Crumb, with a menu and opening hours"
-TERMINAL = {"done", "failed", "cancelled", "conflict", "budget_exhausted"}
+TERMINAL = {"done", "no_changes", "failed", "cancelled", "conflict", "budget_exhausted", "incomplete"}
 
 
 def _ok(response: requests.Response, status: int = 200) -> dict:

@@ -237,4 +237,13 @@ export type Generation = {
 };
 export type Message = { id: string; role: "user" | "assistant"; content: string; generation_id: string | null };
 
-export const TERMINAL = new Set(["done", "failed", "cancelled", "conflict", "budget_exhausted"]);
+// The statuses a run ends with; its last event is named after one of them.
+export const TERMINAL = new Set([
+  "done",
+  "no_changes",
+  "failed",
+  "cancelled",
+  "conflict",
+  "budget_exhausted",
+  "incomplete",
+]);

@@ -1,3 +1,5 @@
+"""The accounts app: users, passwords, profiles and sign-up limits."""
+
 from django.apps import AppConfig
 
 

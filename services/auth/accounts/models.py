@@ -1,5 +1,8 @@
-"""The user (a UUID, a case-insensitively unique email, a name, and when their tokens start to count),
-and the buckets that limit sign-ups."""
+"""The user and the buckets that limit sign-ups.
+
+A user is a UUID, an email unique whatever its case, a name, and the moment their tokens
+start to count.
+"""
 
 import uuid
 

@@ -1,3 +1,5 @@
+"""Routes of the accounts app: register, the caller's profile, password change and reset."""
+
 from django.urls import path
 
 from accounts import views

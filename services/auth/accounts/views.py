@@ -22,10 +22,10 @@ from accounts.serializers import (
 )
 from apikeys import scopes
 from oasis_common.authentication import InvalidToken
+from oasis_common.proxies import client_ip
 from oasis_common.schema import error_responses
 from tokens.issuance import token_pair
 from tokens.serializers import RegisteredSerializer, TokenPairSerializer
-from tokens.views import client_ip
 
 
 def current_user(request) -> User:

@@ -1,0 +1,1 @@
+"""API keys: personal keys a user creates, each limited to a scope the gateway enforces."""

@@ -1,3 +1,5 @@
+"""Django admin for API keys: staff list and delete them, never create one (its secret is its owner's)."""
+
 from django.contrib import admin
 
 from apikeys import keys

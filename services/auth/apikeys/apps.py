@@ -1,3 +1,5 @@
+"""The API keys app: personal keys with scopes."""
+
 from django.apps import AppConfig
 
 

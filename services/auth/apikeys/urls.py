@@ -1,3 +1,5 @@
+"""Routes of the API keys app: list and create keys; read, rename or delete one."""
+
 from django.urls import path
 
 from apikeys import views

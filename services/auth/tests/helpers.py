@@ -14,11 +14,12 @@ import jwt
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from oasis_common.testing import error_of as error_of  # the platform's strict check, shared by the suite
+
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a different long passphrase"
 # `fam` names the refresh-token family (the sign-in) the token descends from.
 ACCESS_CLAIMS = {"iss", "aud", "sub", "jti", "iat", "nbf", "exp", "token_type", "fam"}
-ENVELOPE_FIELDS = {"code", "message", "details", "request_id"}
 
 
 def sign_in(api: APIClient, email: str = "ada@example.com", password: str = PASSWORD, **extra):
@@ -46,22 +47,6 @@ def me(api: APIClient, token: str):
 def claims_of(token: str) -> dict:
     """The claims of a token, unverified: for reading what was issued, never for trusting it."""
     return jwt.decode(token, options={"verify_signature": False})
-
-
-def error_of(response, status: int, code: str | None = None) -> dict:
-    """Assert the response is an error in the platform envelope and return its `error` member."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == ENVELOPE_FIELDS, error
-    assert isinstance(error["message"], str)
-    assert error["message"]
-    assert isinstance(error["details"], dict)
-    assert error["request_id"] == response["X-Request-ID"]
-    if code is not None:
-        assert error["code"] == code, error
-    return error
 
 
 def reset_link_parts(message) -> tuple[str, str]:

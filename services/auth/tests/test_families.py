@@ -12,7 +12,7 @@ from oasis_common.testing import clear_cache
 from tests.helpers import claims_of, error_of, me, refresh, sign_in, verify
 from tokens import keys
 from tokens.models import TokenFamily
-from tokens.tokens import RefreshToken
+from tokens.pairs import RefreshToken
 
 
 def rotate(api, token: str) -> dict:

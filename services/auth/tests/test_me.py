@@ -6,7 +6,7 @@ from accounts.models import User
 from oasis_common.testing import mint
 from tests.helpers import PASSWORD, error_of, me, sign_in
 from tokens import keys
-from tokens.tokens import AccessToken
+from tokens.pairs import AccessToken
 
 URL = "/api/v1/auth/me/"
 

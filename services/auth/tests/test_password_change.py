@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts import users
 from tests.conftest import client_for
 from tests.helpers import NEW_PASSWORD, PASSWORD, error_of, me, refresh, sign_in, verify
-from tokens.tokens import AccessToken
+from tokens.pairs import AccessToken
 
 URL = "/api/v1/auth/password/change/"
 

@@ -9,7 +9,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from oasis_common.testing import mint
 from tests.helpers import ACCESS_CLAIMS, NEW_PASSWORD, PASSWORD, claims_of, error_of, me, refresh, verify
 from tokens import keys
-from tokens.tokens import RefreshToken
+from tokens.pairs import RefreshToken
 
 
 def test_refresh_returns_a_new_pair(api, user, tokens):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import RegistrationBucket, User
 from accounts.registration_limits import SWEEP_BATCH, registration_admit
-from config.settings import _rate
+from config.variables import rate as _rate
 from tests.helpers import PASSWORD, error_of
 
 URL = "/api/v1/auth/register/"

@@ -1,6 +1,7 @@
 """Configuration: a refresh audience that another token carries is refused at startup."""
 
 import runpy
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ def load(monkeypatch, tmp_path):
     def load(**values) -> dict:
         for name, value in values.items():
             monkeypatch.setenv(name, value)
+        # The shared settings are a module, imported once per process: compute them anew.
+        monkeypatch.delitem(sys.modules, "oasis_common.service_settings", raising=False)
         return runpy.run_path(str(SETTINGS))["OASIS"]
 
     return load

@@ -7,7 +7,7 @@ from django.conf import settings
 from oasis_common.authentication import ACCESS, InvalidToken, decode_token
 from tests.helpers import claims_of, error_of, me, refresh, verify
 from tokens import keys
-from tokens.tokens import RefreshToken
+from tokens.pairs import RefreshToken
 
 DISCOVERY = "/api/v1/auth/.well-known/openid-configuration"
 API_KEYS = "/api/v1/auth/api-keys/"

@@ -1,0 +1,1 @@
+"""Tokens: signing in, refresh rotation and revocation, the keyring, and the gateway's verify."""

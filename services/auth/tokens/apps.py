@@ -1,3 +1,5 @@
+"""The tokens app: sign-in, refresh token families, revocation and the keyring."""
+
 from django.apps import AppConfig
 
 

@@ -17,7 +17,7 @@ from accounts import lockout, users
 from accounts.models import User
 from oasis_common.errors import ServiceError
 from tokens import families, keys, revocation
-from tokens.tokens import FAMILY_CLAIM, PresentedRefreshToken, RefreshToken
+from tokens.pairs import FAMILY_CLAIM, PresentedRefreshToken, RefreshToken
 
 
 class InvalidCredentials(ServiceError):

@@ -1,9 +1,8 @@
-"""What makes a validly signed token unusable: a revoked `jti`, a revoked family, or an `iat`
-before the user's cutoff.
+"""What makes a validly signed token unusable: a revoked `jti` or family, an `iat` before the cutoff.
 
-All three live in the shared cache so every worker process (and the gateway's verify
-hot path) sees a revocation at once. The cutoff and a family's state are loaded from
-the database on a miss.
+The cutoff is the user's. All three live in the shared cache so every worker process (and
+the gateway's verify hot path) sees a revocation at once. The cutoff and a family's state
+are loaded from the database on a miss.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from django.db import transaction
 
 from accounts.models import User
 from tokens.models import TokenFamily
-from tokens.tokens import FAMILY_CLAIM
+from tokens.pairs import FAMILY_CLAIM
 
 # How long a user's cutoff (or a family's state) stays cached; writers overwrite it, so this
 # only bounds staleness for changes made outside the domain functions.

@@ -1,3 +1,5 @@
+"""Routes of the tokens app: sign-in, refresh, logout, keys, discovery; internal verify, service tokens."""
+
 from django.urls import path
 
 from tokens import views

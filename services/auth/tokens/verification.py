@@ -12,13 +12,23 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 
 from apikeys import keys as api_keys
 from apikeys import scopes
 from oasis_common.authentication import ACCESS, decode_token
+from oasis_common.errors import ServiceError
 from tokens import revocation
-from tokens.tokens import short_access_token
+from tokens.pairs import short_access_token
+
+
+class NotAuthenticated(ServiceError):
+    """No credential, or one that does not check out: the gateway answers the client 401."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "not_authenticated"
+    message = "A valid access token or API key is needed."
 
 
 @dataclass(frozen=True)

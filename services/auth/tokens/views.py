@@ -1,18 +1,18 @@
 """Token endpoints: sign in, refresh, logout, the JWKS, the gateway's verify, service tokens."""
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apikeys.scopes import InsufficientScope
-from oasis_common.errors import envelope
-from oasis_common.proxies import public_origin
+from oasis_common.errors import ServiceError, error_response
+from oasis_common.proxies import client_ip, public_origin
 from oasis_common.schema import error_responses
 from tokens import issuance, keys
 from tokens.serializers import (
@@ -25,7 +25,7 @@ from tokens.serializers import (
     TokenPairSerializer,
     TokenRefreshSerializer,
 )
-from tokens.verification import caller_verify
+from tokens.verification import Caller, NotAuthenticated, caller_verify
 
 # What an access token may carry: `fam` names its sign-in; API-key tokens add `scope`, `api_key_id`.
 ACCESS_TOKEN_CLAIMS = (
@@ -41,10 +41,6 @@ ACCESS_TOKEN_CLAIMS = (
     "scope",
     "api_key_id",
 )
-
-
-def client_ip(request) -> str:
-    return BaseThrottle().get_ident(request)
 
 
 class TokenObtainView(APIView):
@@ -141,19 +137,33 @@ class DiscoveryView(APIView):
         return response
 
 
-def verify(request):
+class GetOnly(ServiceError):
+    status_code = status.HTTP_405_METHOD_NOT_ALLOWED
+    code = "method_not_allowed"
+    message = "Only GET is allowed here."
+
+
+def verify(request: HttpRequest) -> HttpResponse:
     """nginx `auth_request`: 200 with the user id and the JWT to pass upstream, 401, or 403.
 
     The gateway names the request it is checking in X-Original-Method and X-Original-URI;
     an API key is refused (403) beyond its scope. nginx sends the client its own copy of a
     403, with the code taken from X-Oasis-Error.
     """
+    try:
+        caller = _verified_caller(request)
+    except ServiceError as exc:
+        return error_response(exc)
+    response = HttpResponse(status=200)
+    response["X-User-Id"] = caller.user_id
+    response["X-Oasis-Token"] = caller.access_token
+    response["Cache-Control"] = "private, max-age=0"
+    return response
+
+
+def _verified_caller(request: HttpRequest) -> Caller:
     if request.method not in ("GET", "HEAD"):
-        return JsonResponse(
-            envelope("method_not_allowed", "Only GET is allowed here."),
-            status=405,
-            headers={"Allow": "GET, HEAD"},
-        )
+        raise GetOnly(headers={"Allow": "GET, HEAD"})
     try:
         caller = caller_verify(
             request.headers.get("Authorization", ""),
@@ -161,22 +171,12 @@ def verify(request):
             uri=request.headers.get("X-Original-URI", ""),
         )
     except InsufficientScope as exc:
-        return JsonResponse(
-            envelope(exc.code, exc.message), status=exc.status_code, headers={"X-Oasis-Error": exc.code}
-        )
+        exc.headers["X-Oasis-Error"] = exc.code
+        raise
     if caller is None:
-        response = JsonResponse(
-            envelope("not_authenticated", "A valid access token or API key is needed."),
-            status=401,
-        )
         # nginx copies this header onto the 401 it sends the client.
-        response["WWW-Authenticate"] = 'Bearer realm="oasis"'
-        return response
-    response = HttpResponse(status=200)
-    response["X-User-Id"] = caller.user_id
-    response["X-Oasis-Token"] = caller.access_token
-    response["Cache-Control"] = "private, max-age=0"
-    return response
+        raise NotAuthenticated(headers={"WWW-Authenticate": 'Bearer realm="oasis"'})
+    return caller
 
 
 class ServiceTokenView(APIView):

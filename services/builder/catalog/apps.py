@@ -1,3 +1,5 @@
+"""The catalog app: the language models a generation may use."""
+
 from django.apps import AppConfig
 
 

@@ -22,6 +22,14 @@ class LanguageModel(models.Model):
     is_default = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=100)
+    # Catalog health, for operators: why the endpoint last refused this model, until it next serves it.
+    problem = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the endpoint last refused this model (a key, an unknown model, not the OpenAI "
+        "protocol); blank once it serves a run again.",
+    )
+    problem_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position", "slug"]

@@ -1,3 +1,5 @@
+"""The catalog's public routes."""
+
 from django.urls import path
 
 from catalog import views

@@ -5,7 +5,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import catalog
+from catalog import registry
 from catalog.serializers import LanguageModelSerializer
 from oasis_common.ordering import OrderingFilter
 
@@ -24,5 +24,5 @@ class ModelListView(APIView):
         summary="The models a generation may use, with their prices in credits",
     )
     def get(self, request):
-        models = OrderingFilter().filter_queryset(request, catalog.model_list(), self)
+        models = OrderingFilter().filter_queryset(request, registry.model_list(), self)
         return Response(LanguageModelSerializer(models, many=True).data)

@@ -1,3 +1,5 @@
+"""Generations, their messages and events in the Django admin, for operators looking into a run."""
+
 from django.contrib import admin
 
 from generations.models import Event, Generation, Message

@@ -1,3 +1,5 @@
+"""The generations app: runs of the builder, their conversation and their live events."""
+
 from django.apps import AppConfig
 
 

@@ -1,14 +1,40 @@
-"""Holding no database connection while waiting on the network.
+"""The run's and the stream's database connections: none held while waiting, none trusted unchecked.
 
 A worker carries many runs and each mostly waits: on the model's stream, on projects
 and payments. A connection kept through those waits would be one per run (PostgreSQL
 allows about a hundred); given back, a run holds one only while it reads or writes.
+
+Streams read on the shared executor's threads, which no request start or end ever visits:
+each call there checks its thread's connection the way Django checks a request's, and a
+connection the server dropped (a restart, a failover, `pg_terminate_backend`) costs one
+retried query instead of errors until the process restarts.
 """
 
-from django.db import connection
+from functools import wraps
+
+from asgiref.sync import sync_to_async
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 
 def release_connection() -> None:
     """Close this thread's database connection, unless a transaction needs it (as in a test)."""
     if not connection.in_atomic_block:
         connection.close()
+
+
+def off_request_thread(function):
+    """`function` as a coroutine run on the shared executor, with a checked connection."""
+
+    @wraps(function)
+    def checked(*args, **kwargs):
+        close_old_connections()
+        try:
+            return function(*args, **kwargs)
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
+                raise
+            # Dropped by the server, most likely: once more, on a new connection.
+            connection.close()
+            return function(*args, **kwargs)
+
+    return sync_to_async(checked, thread_sensitive=False)

@@ -7,7 +7,8 @@ history never crowds out the files.
 
 from __future__ import annotations
 
-from catalog.catalog import tokens_for_text
+from catalog.registry import tokens_for_text
+from generations.models import Message
 from generations.tools import WorkingCopy
 
 SYSTEM_BUILD = """You are the builder of Imagi Oasis, an AI website builder. You edit a small static \
@@ -51,6 +52,14 @@ def file_overview(copy: WorkingCopy, *, budget_tokens: int) -> str:
         lines.append("\nContents (files not shown here can be read with read_file):")
         lines += shown
     return "\n".join(lines)
+
+
+def history_of(*, user_id, project_id, before=None) -> list[tuple[str, str]]:
+    """The project's conversation as (role, content), oldest first, without the run `before`'s messages."""
+    rows = Message.objects.filter(user_id=user_id, project_id=project_id)
+    if before is not None:
+        rows = rows.exclude(generation=before)
+    return list(rows.order_by("created_at").values_list("role", "content"))
 
 
 def compact_history(history: list[tuple[str, str]], *, budget_tokens: int) -> list[dict]:

@@ -16,16 +16,17 @@ import time
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from generations.models import Event, Generation
+from generations.models import TERMINAL, Event, Generation
 
 logger = logging.getLogger("oasis.events")
 
 CHANNEL_PREFIX = "oasis:generation-events:"
-TERMINAL_TYPES = frozenset({"done", "failed", "cancelled", "conflict", "budget_exhausted"})
+# A run's last event is named after the status it ended with.
+TERMINAL_TYPES = frozenset(status.value for status in TERMINAL)
 
 PUBLISH_TIMEOUT_SECONDS = 0.25
 PUBLISH_PAUSE_SECONDS = 5.0
@@ -89,16 +90,43 @@ def _publish(generation_id, payload: dict) -> None:
 
 
 def event_append(*, generation_id, type: str, data: dict | None = None) -> Event:
-    """Store the next event of a run (numbered under a row lock) and publish it on commit."""
+    """Store the next event of a run (numbered under a row lock) and publish it on commit.
+
+    A connection dropped during the write costs one retry on a new connection, never a
+    duplicate: when the first attempt's commit did land, the retry finds it and stops there.
+    """
+    data = data or {}
+    attempt = _Attempt()
+    try:
+        return _event_insert(generation_id=generation_id, type=type, data=data, attempt=attempt)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+    if attempt.seq is not None:
+        landed = Event.objects.filter(generation_id=generation_id, seq=attempt.seq).first()
+        if landed is not None and (landed.type, landed.data) == (type, data):
+            return landed
+    logger.warning("Writing an event of %s failed on a dropped connection; writing it again", generation_id)
+    return _event_insert(generation_id=generation_id, type=type, data=data, attempt=_Attempt())
+
+
+class _Attempt:
+    """The sequence number one write took, once it has one."""
+
+    seq: int | None = None
+
+
+def _event_insert(*, generation_id, type: str, data: dict, attempt: _Attempt) -> Event:
     with transaction.atomic():
-        seq = (
+        attempt.seq = (
             Generation.objects.select_for_update()
             .filter(pk=generation_id)
             .values_list("event_seq", flat=True)
             .get()
         ) + 1
-        Generation.objects.filter(pk=generation_id).update(event_seq=seq)
-        event = Event.objects.create(generation_id=generation_id, seq=seq, type=type, data=data or {})
+        Generation.objects.filter(pk=generation_id).update(event_seq=attempt.seq)
+        event = Event.objects.create(generation_id=generation_id, seq=attempt.seq, type=type, data=data)
         payload = event_payload(event)
         transaction.on_commit(lambda: _publish(generation_id, payload))
     return event

@@ -20,10 +20,14 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled"
     CONFLICT = "conflict"
     BUDGET_EXHAUSTED = "budget_exhausted"
+    # The model's answer stopped before it was whole (its output limit, a content filter): not a success.
+    INCOMPLETE = "incomplete"
+    # A build that ended without changing a file: the model's answer is the summary.
+    NO_CHANGES = "no_changes"
 
 
 ACTIVE = (Status.QUEUED, Status.RUNNING)
-TERMINAL = (Status.DONE, Status.FAILED, Status.CANCELLED, Status.CONFLICT, Status.BUDGET_EXHAUSTED)
+TERMINAL = tuple(status for status in Status if status not in ACTIVE)
 
 
 class Generation(models.Model):

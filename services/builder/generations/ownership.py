@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.views import APIView
 
-from generations import generations, peers
+from generations import lifecycle, peers
 from generations.models import Generation
 from oasis_common.ownership import OwnedObjectMixin
 
@@ -25,4 +25,4 @@ class OwnedGenerationView(OwnedObjectMixin, APIView):
     generation: Generation
 
     def load_owned(self, request, *, generation_id, **url_kwargs) -> None:
-        self.generation = generations.generation_get(user_id=request.user.id, generation_id=generation_id)
+        self.generation = lifecycle.generation_get(user_id=request.user.id, generation_id=generation_id)

@@ -11,9 +11,9 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from generations.connections import off_request_thread
 from generations.events import TERMINAL_TYPES, events_after
 from generations.hub import Hub, hub_for_loop
 
@@ -36,7 +36,7 @@ async def event_stream(*, generation_id: str, after: int) -> AsyncIterator[str]:
     heartbeat = oasis["SSE_HEARTBEAT_SECONDS"]
     current_hub = hub()
     queue = current_hub.subscribe(generation_id) if current_hub else None
-    read = sync_to_async(events_after, thread_sensitive=False)
+    read = off_request_thread(events_after)
     sent = after
     loop = asyncio.get_running_loop()
     last_write = loop.time()

@@ -1,3 +1,5 @@
+"""The generations' public routes (under /api/v1/builder/)."""
+
 from django.urls import path
 
 from generations import views

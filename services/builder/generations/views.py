@@ -2,15 +2,14 @@
 
 import uuid
 
-from asgiref.sync import sync_to_async
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from generations import generations, peers
+from generations import lifecycle, peers
+from generations.connections import off_request_thread
 from generations.models import Generation
 from generations.ownership import OwnedGenerationView, OwnedProjectView
 from generations.serializers import (
@@ -22,7 +21,7 @@ from generations.serializers import (
 )
 from generations.streams import event_stream
 from oasis_common.authentication import UserJWTAuthentication
-from oasis_common.errors import envelope
+from oasis_common.errors import NotFound, error_response
 from oasis_common.ordering import OrderingFilter
 from oasis_common.pagination import Pagination
 from oasis_common.schema import error_responses
@@ -43,7 +42,7 @@ class ProjectGenerationsView(OwnedProjectView):
         serializer = GenerationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        generation = generations.generation_create(
+        generation = lifecycle.generation_create(
             user_id=request.user.id,
             project=self.project,
             prompt=data["prompt"],
@@ -59,7 +58,7 @@ class ProjectGenerationsView(OwnedProjectView):
         summary="The project's generations, newest first",
     )
     def get(self, request, project_id):
-        queryset = generations.generations_for_project(user_id=request.user.id, project=self.project)
+        queryset = lifecycle.generations_for_project(user_id=request.user.id, project=self.project)
         queryset = OrderingFilter().filter_queryset(request, queryset, self)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
@@ -77,7 +76,7 @@ class ProjectMessagesView(OwnedProjectView):
         summary="The project's conversation, oldest first",
     )
     def get(self, request, project_id):
-        queryset = generations.messages_for_project(user_id=request.user.id, project=self.project)
+        queryset = lifecycle.messages_for_project(user_id=request.user.id, project=self.project)
         queryset = OrderingFilter().filter_queryset(request, queryset, self)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
@@ -99,7 +98,7 @@ class GenerationCancelView(OwnedGenerationView):
         summary="Cancel: a running generation stops at its next step and pays only for what it used",
     )
     def post(self, request, generation_id):
-        generation = generations.generation_cancel(user_id=request.user.id, generation_id=generation_id)
+        generation = lifecycle.generation_cancel(user_id=request.user.id, generation_id=generation_id)
         return Response(GenerationSerializer(generation).data)
 
 
@@ -115,7 +114,7 @@ class EstimateView(APIView):
         data = serializer.validated_data
         # The project comes in the body, so the body is read first; its owner is checked before the model.
         project = peers.project_get(project_id=data["project_id"], owner_id=request.user.id)
-        estimate = generations.estimate_for(
+        estimate = lifecycle.estimate_for(
             user_id=request.user.id,
             project=project,
             prompt=data["prompt"],
@@ -125,14 +124,6 @@ class EstimateView(APIView):
         return Response(
             {"model": estimate.model.slug, "input_tokens": estimate.input_tokens, "ceiling": estimate.ceiling}
         )
-
-
-def _error(exc: APIException) -> JsonResponse:
-    code = getattr(exc, "code", None) or exc.default_code
-    response = JsonResponse(envelope(str(code), str(exc.detail)), status=exc.status_code)
-    if exc.status_code == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="oasis"'
-    return response
 
 
 def _last_event_id(request) -> int:
@@ -154,20 +145,24 @@ def _last_event_id(request) -> int:
 )
 async def generation_events(request, generation_id: uuid.UUID):
     if request.method != "GET":
-        return JsonResponse(envelope("method_not_allowed", "Only GET is allowed here."), status=405)
+        return error_response(exceptions.MethodNotAllowed(request.method))
+    authentication = UserJWTAuthentication()
     try:
-        result = await sync_to_async(UserJWTAuthentication().authenticate, thread_sensitive=False)(request)
-    except APIException as exc:
-        return _error(exc)
-    if result is None:
-        return _error(_NotAuthenticated())
+        result = await off_request_thread(authentication.authenticate)(request)
+        if result is None:
+            raise exceptions.NotAuthenticated()
+    except exceptions.APIException as exc:
+        if exc.status_code == 401:
+            # As DRF's views do: a 401 names the scheme that would be accepted.
+            exc.auth_header = authentication.authenticate_header(request)
+        return error_response(exc)
     principal, _ = result
     # On the shared executor, not this request's own thread: an open stream then holds no connection.
-    exists = await sync_to_async(
-        Generation.objects.filter(pk=generation_id, user_id=principal.id).exists, thread_sensitive=False
+    exists = await off_request_thread(
+        Generation.objects.filter(pk=generation_id, user_id=principal.id).exists
     )()
     if not exists:
-        return JsonResponse(envelope("not_found", "No such generation."), status=404)
+        return error_response(NotFound("No such generation."))
     response = StreamingHttpResponse(
         event_stream(generation_id=str(generation_id), after=_last_event_id(request)),
         content_type="text/event-stream",
@@ -175,9 +170,3 @@ async def generation_events(request, generation_id: uuid.UUID):
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"
     return response
-
-
-class _NotAuthenticated(APIException):
-    status_code = 401
-    default_code = "not_authenticated"
-    default_detail = "Authentication credentials are needed."

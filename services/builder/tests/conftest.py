@@ -14,7 +14,7 @@ import requests
 import responses
 from rest_framework.test import APIClient
 
-from catalog.catalog import catalog_sync
+from catalog.registry import catalog_sync
 from oasis_common.testing import clear_cache, user_token
 from tests import peers
 

@@ -51,6 +51,9 @@ class FakeProjects:
         self.applied: list[dict] = []
         self.by_generation: dict[str, dict] = {}
         self.lock = threading.Lock()
+        # Landing faults, one a call: "down" answers 503 and commits nothing; "lost" commits and
+        # then answers 503, as when projects dies right after its commit.
+        self.landing_faults: list[str] = []
 
     def add(self, owner_id, files: dict[str, str] | None = None) -> str:
         project_id = str(uuid.uuid4())
@@ -138,6 +141,13 @@ class FakeProjects:
         )
 
     def changes(self, request):
+        fault = self.landing_faults.pop(0) if self.landing_faults else None
+        if fault == "down":
+            return _error(503, "service_unavailable")
+        answer = self._changes(request)
+        return _error(503, "service_unavailable") if fault == "lost" else answer
+
+    def _changes(self, request):
         project_id = request.path_url.split("/")[4]
         body = json.loads(request.body)
         with self.lock:

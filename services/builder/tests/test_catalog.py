@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from catalog import catalog
+from catalog import registry
 from catalog.models import LanguageModel
 
 
 def test_without_an_openai_key_the_demo_model_is_the_default(db, settings):
     settings.OASIS = {**settings.OASIS, "OPENAI_API_KEY": "", "MODELS_JSON": ""}
 
-    catalog.catalog_sync()
+    registry.catalog_sync()
 
     assert list(LanguageModel.objects.values_list("slug", "is_default")) == [("oasis-demo", True)]
 
@@ -19,7 +19,7 @@ def test_without_an_openai_key_the_demo_model_is_the_default(db, settings):
 def test_with_an_openai_key_openai_models_are_listed_and_one_is_the_default(db, settings):
     settings.OASIS = {**settings.OASIS, "OPENAI_API_KEY": "sk-test", "MODELS_JSON": ""}
 
-    catalog.catalog_sync()
+    registry.catalog_sync()
 
     defaults = LanguageModel.objects.filter(is_default=True).values_list("slug", flat=True)
     assert list(defaults) == ["gpt-4.1-mini"]
@@ -52,10 +52,10 @@ def test_configured_models_replace_the_defaults_and_admin_entries_stay(db, setti
     ]
     settings.OASIS = {**settings.OASIS, "MODELS_JSON": json.dumps(entries)}
 
-    catalog.catalog_sync()
+    registry.catalog_sync()
 
     assert set(LanguageModel.objects.values_list("slug", flat=True)) == {"local-llama", "from-admin"}
-    assert catalog.model_get(slug=None).slug == "local-llama"
+    assert registry.model_get(slug=None).slug == "local-llama"
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_bad_configuration_is_refused_clearly(db, settings, raw):
     settings.OASIS = {**settings.OASIS, "MODELS_JSON": raw}
 
     with pytest.raises(ImproperlyConfigured):
-        catalog.catalog_sync()
+        registry.catalog_sync()
 
 
 def test_the_public_catalog_lists_prices_without_endpoints(demo_catalog, client):
@@ -97,8 +97,8 @@ def test_disabled_models_are_not_listed_or_usable(demo_catalog, client):
     LanguageModel.objects.update(enabled=False)
 
     assert client.get("/api/v1/builder/models/").json() == []
-    with pytest.raises(catalog.UnknownModel):
-        catalog.model_get(slug="oasis-demo")
+    with pytest.raises(registry.UnknownModel):
+        registry.model_get(slug="oasis-demo")
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ def test_cost_is_usage_times_price_rounded_up(demo_catalog, input_tokens, output
     model = LanguageModel.objects.get(slug="oasis-demo")
 
     assert (
-        catalog.cost_credits(model=model, input_tokens=input_tokens, output_tokens=output_tokens) == credits
+        registry.cost_credits(model=model, input_tokens=input_tokens, output_tokens=output_tokens) == credits
     )
 
 
@@ -130,6 +130,6 @@ def test_endpoints_resolve_overrides_and_fall_back_to_openai_settings(db, settin
     custom = LanguageModel(slug="b", base_url="http://local:8000/v1", api_key_env="OTHER_KEY")
     keyless = LanguageModel(slug="c", base_url="http://local:8000/v1", api_key_env="MISSING_KEY")
 
-    assert catalog.endpoint_for(plain) == catalog.Endpoint("https://gateway.example/v1", "sk-default")
-    assert catalog.endpoint_for(custom) == catalog.Endpoint("http://local:8000/v1", "sk-other")
-    assert catalog.endpoint_for(keyless).api_key == catalog.NO_KEY
+    assert registry.endpoint_for(plain) == registry.Endpoint("https://gateway.example/v1", "sk-default")
+    assert registry.endpoint_for(custom) == registry.Endpoint("http://local:8000/v1", "sk-other")
+    assert registry.endpoint_for(keyless).api_key == registry.NO_KEY

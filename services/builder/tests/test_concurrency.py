@@ -11,7 +11,7 @@ pytestmark = pytest.mark.concurrency
 
 @pytest.fixture
 def catalog(transactional_db):
-    from catalog.catalog import catalog_sync
+    from catalog.registry import catalog_sync
 
     catalog_sync()
 

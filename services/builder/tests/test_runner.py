@@ -232,3 +232,41 @@ def test_events_never_leak_credentials_or_internals(demo, fakes, user_id):
     dump = json.dumps(list(Event.objects.filter(generation=generation).values_list("data", flat=True)))
     assert "service-token" not in dump
     assert user_token(user_id)[:20] not in dump
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        # Projects restarting: more refusals than the client's quick retries; asked until it answers.
+        ["down"] * 8,
+        # Committed, then the answer lost while projects restarts: the commit's own answer comes back.
+        ["lost"] + ["down"] * 5,
+    ],
+    ids=["projects-down-while-landing", "answer-lost-after-the-commit"],
+)
+def test_a_landing_rides_out_projects_being_unavailable_and_the_status_tells_the_truth(
+    demo, fakes, user_id, faults
+):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    projects.landing_faults = list(faults)
+
+    generation = run(start(user_id, project_id)["id"])
+
+    assert generation.status == Status.DONE, generation.error_message
+    assert generation.revision == projects.projects[project_id].revision == 1
+    assert len(projects.applied) == 1
+    assert payments.hold_for(generation.id)["captured_amount"] == generation.cost > 0
+
+
+def test_projects_down_longer_than_the_landing_allows_fails_the_run_uncharged(demo, fakes, user_id, settings):
+    settings.OASIS = {**settings.OASIS, "LAND_RETRY_SECONDS": 0.5}
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    projects.landing_faults = ["down"] * 50
+
+    generation = run(start(user_id, project_id)["id"])
+
+    assert (generation.status, generation.error_code) == (Status.FAILED, "projects_unavailable")
+    assert projects.applied == []
+    assert payments.hold_for(generation.id)["status"] == "released"

@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 
-from catalog.catalog import catalog_sync
+from catalog.registry import catalog_sync
 from generations.events import event_append
 from generations.models import Generation
 from oasis_common.testing import user_token

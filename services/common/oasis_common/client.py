@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 import requests
+from django.core.signals import setting_changed
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -40,6 +41,15 @@ _tokens_lock = threading.Lock()
 def reset_token_cache() -> None:
     with _tokens_lock:
         _tokens.clear()
+
+
+def _forget_tokens_when_settings_change(*, setting, **kwargs) -> None:
+    # Tokens were obtained with the client id, secret and auth URL of settings.OASIS.
+    if setting == "OASIS":
+        reset_token_cache()
+
+
+setting_changed.connect(_forget_tokens_when_settings_change)
 
 
 def _session(retries: int, methods: frozenset[str]) -> requests.Session:

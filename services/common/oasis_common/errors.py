@@ -79,6 +79,10 @@ class TooManyRequests(ServiceError):
         super().__init__(message, **kwargs)
 
 
+_TOO_LARGE = "The request body is too large."
+_INTERNAL = "Something went wrong on our side."
+
+
 def envelope(code: str, message: str, details: dict | None = None) -> dict:
     return {
         "error": {
@@ -127,24 +131,36 @@ def _database_unavailable(exc) -> bool:
 
 def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every failure becomes the envelope; unknown errors a clean 500."""
+    status_code, body, headers = error_parts(exc)
+    return Response(body, status=status_code, headers=headers)
+
+
+def error_response(exc: Exception) -> JsonResponse:
+    """The same envelope for a plain Django view (an async stream) that DRF's handler does not see."""
+    status_code, body, headers = error_parts(exc)
+    response = JsonResponse(body, status=status_code)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def error_parts(exc: Exception) -> tuple[int, dict, dict]:
+    """The status, envelope and headers that answer `exc`: the one place an error body is made."""
     headers = {}
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
-        body = envelope("request_too_large", "The request body is too large.")
-        return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, envelope("request_too_large", _TOO_LARGE), headers
     elif isinstance(exc, SuspiciousOperation):
-        return Response(
-            envelope("bad_request", "The request was refused."), status=status.HTTP_400_BAD_REQUEST
-        )
+        return status.HTTP_400_BAD_REQUEST, envelope("bad_request", "The request was refused."), headers
 
     if _database_unavailable(exc):
         # The database is down or dropped the connection: temporary, and not the client's fault.
         logger.error("Database unavailable: %s", exc.__class__.__name__)
         body = envelope("service_unavailable", "The service is unavailable. Try again shortly.")
-        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+        return status.HTTP_503_SERVICE_UNAVAILABLE, body, {"Retry-After": "5"}
 
     if isinstance(exc, ServiceError):
         body = envelope(exc.code, exc.message, exc.details)
@@ -153,24 +169,27 @@ def exception_handler(exc, context):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         body = envelope("validation_error", "Some fields are invalid.", details)
     elif isinstance(exc, exceptions.APIException):
-        code, message = _DRF_CODES.get(type(exc), (None, None))
-        if code is None:
-            # A subclass names its own code (InvalidToken -> invalid_token).
-            code = str(getattr(exc, "default_code", "error"))
-        details = {}
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            details["retry_after"] = max(1, int(exc.wait))
-        body = envelope(code, message or _message_of(exc.detail), details)
+        body = _api_exception_body(exc)
     else:
         logger.exception("Unhandled error", exc_info=exc)
-        body = envelope("internal_error", "Something went wrong on our side.")
-        return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return status.HTTP_500_INTERNAL_SERVER_ERROR, envelope("internal_error", _INTERNAL), headers
 
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None) is not None:
         headers["Retry-After"] = str(max(1, int(exc.wait)))
-    return Response(body, status=exc.status_code, headers=headers)
+    return exc.status_code, body, headers
+
+
+def _api_exception_body(exc: exceptions.APIException) -> dict:
+    code, message = _DRF_CODES.get(type(exc), (None, None))
+    if code is None:
+        # A subclass names its own code (InvalidToken -> invalid_token).
+        code = str(getattr(exc, "default_code", "error"))
+    details = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        details["retry_after"] = max(1, int(exc.wait))
+    return envelope(code, message or _message_of(exc.detail), details)
 
 
 def json_error(status_code: int, code: str, message: str, details: dict | None = None):
@@ -179,7 +198,7 @@ def json_error(status_code: int, code: str, message: str, details: dict | None =
 
 def bad_request(request, exception=None):
     if isinstance(exception, RequestDataTooBig):
-        return json_error(413, "request_too_large", "The request body is too large.")
+        return json_error(413, "request_too_large", _TOO_LARGE)
     return json_error(400, "bad_request", "The request was refused.")
 
 
@@ -192,4 +211,4 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    return json_error(500, "internal_error", "Something went wrong on our side.")
+    return json_error(500, "internal_error", _INTERNAL)

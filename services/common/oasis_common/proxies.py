@@ -1,9 +1,11 @@
-"""What the client called: the scheme, host and port a link must carry, told by a trusted proxy.
+"""What the client called, and from where, as our proxies tell it: its origin and its address.
 
 A service is reached through the gateway, whose `Host` names the upstream (`projects`), not
 the address the client used. The gateway overwrites `X-Forwarded-Host` and
 `X-Forwarded-Proto` on every request; those headers are believed only when the connection
 comes from a network in `OASIS["TRUSTED_PROXIES"]`, since anyone else could send them too.
+The client's address is read as DRF's throttles read it, from `X-Forwarded-For` behind
+`REST_FRAMEWORK["NUM_PROXIES"]` proxies (the gateway overwrites that header too).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ipaddress
 from functools import lru_cache
 
 from django.http.request import split_domain_port
+from rest_framework.throttling import BaseThrottle
 
 from oasis_common.conf import oasis_settings
 
@@ -57,3 +60,8 @@ def public_origin(request) -> str:
 def public_url(request) -> str:
     """The full URL of `request` as the client called it, query string included."""
     return public_origin(request) + request.get_full_path()
+
+
+def client_ip(request) -> str:
+    """The address the request came from: the one DRF's throttles count it under."""
+    return BaseThrottle().get_ident(request)

@@ -1,34 +1,25 @@
-"""The settings every service shares; a service's config/settings.py starts from these."""
+"""The settings every service shares: `common_settings` builds them for one service, and
+`oasis_common.service_settings` gives them to a service's config/settings.py as names."""
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 from oasis_common import env
-from oasis_common.conf import DEFAULTS
+
+# The development port table lives beside the peer URLs it defaults; scripts/ports.py reads it here.
+from oasis_common.conf import DEFAULT_PORTS as DEFAULT_PORTS
+from oasis_common.conf import PLATFORM, peer, read
 
 SERVICE_NAMES = ("auth", "projects", "payments", "builder", "sites")
-# Where each process listens in development: the services' default peer URLs, and the table
-# `make dev` checks, wires and announces (scripts/ports.py, where OASIS_DEV_PORT_BASE
-# or one OASIS_<NAME>_PORT per process moves them).
-DEFAULT_PORTS = {
-    "auth": 8001,
-    "projects": 8002,
-    "payments": 8003,
-    "builder": 8004,
-    "sites": 8005,
-    "gateway": 8080,
-    "demo-model": 8090,
-}
 
 
 def peer_url(service: str) -> str:
     """The base URL of a peer service, e.g. `OASIS_PROJECTS_URL`."""
-    default = f"http://127.0.0.1:{DEFAULT_PORTS[service]}"
-    return env.get_str(f"OASIS_{service.upper()}_URL", default).rstrip("/")
+    setting = peer(service)
+    return read((setting,))[setting.name]
 
 
 def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
@@ -42,19 +33,17 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
     debug = env.get_bool("DJANGO_DEBUG", False)
     if production and debug:
         raise ImproperlyConfigured("DJANGO_DEBUG must not be on in production")
-    provider_states = env.get_bool("OASIS_PROVIDER_STATES", False)
-    if production and provider_states:
-        raise ImproperlyConfigured("OASIS_PROVIDER_STATES is for contract tests, never for production")
-
     auth_url = peer_url("auth")
-    trusted_proxies = env.get_list("OASIS_TRUSTED_PROXIES", DEFAULTS["TRUSTED_PROXIES"])
-    for network in trusted_proxies:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"OASIS_TRUSTED_PROXIES holds addresses or networks such as 10.0.0.0/8, not {network!r}"
-            ) from None
+    oasis = {
+        "SERVICE_NAME": service,
+        **read(
+            PLATFORM,
+            defaults={
+                "JWKS_URL": f"{auth_url}/api/v1/auth/.well-known/jwks.json",
+                "SERVICE_CLIENT_ID": service,
+            },
+        ),
+    }
     return {
         "OASIS_SERVICE_NAME": service,
         "OASIS_ENVIRONMENT": env.environment(),
@@ -159,35 +148,13 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
             "PREPROCESSING_HOOKS": ["oasis_common.schema.public_endpoints_only"],
         },
         "LOGGING": logging_config(service),
-        "OASIS": {
-            "SERVICE_NAME": service,
-            "AUTH_URL": auth_url,
-            "JWKS_URL": env.get_str("OASIS_JWKS_URL", f"{auth_url}/api/v1/auth/.well-known/jwks.json"),
-            "JWKS_FILE": env.get_str("OASIS_JWKS_FILE"),
-            "JWT_ISSUER": env.get_str("OASIS_JWT_ISSUER", "imagi-oasis"),
-            "JWT_AUDIENCE": env.get_str("OASIS_JWT_AUDIENCE", "oasis-api"),
-            "JWT_LEEWAY_SECONDS": env.get_int("OASIS_JWT_LEEWAY_SECONDS", 5),
-            "JWKS_REFETCH_INTERVAL_SECONDS": env.get_int("OASIS_JWKS_REFETCH_INTERVAL", 30),
-            "JWKS_MAX_AGE_SECONDS": env.get_int("OASIS_JWKS_MAX_AGE", 3600),
-            "SERVICE_CLIENT_ID": env.get_str("OASIS_SERVICE_CLIENT_ID", service),
-            "SERVICE_CLIENT_SECRET": _service_client_secret(service, secrets_dir),
-            "HTTP_CONNECT_TIMEOUT": env.get_float("OASIS_HTTP_CONNECT_TIMEOUT", 2.0),
-            "HTTP_READ_TIMEOUT": env.get_float("OASIS_HTTP_READ_TIMEOUT", 10.0),
-            "HTTP_RETRIES": env.get_int("OASIS_HTTP_RETRIES", 2),
-            "HTTP_POOL_SIZE": env.get_int("OASIS_HTTP_POOL_SIZE", 100),
-            # Seconds: no wait before the first retry, backoff * 2**(n-1) before retry n >= 2.
-            "HTTP_RETRY_BACKOFF": env.get_float("OASIS_HTTP_RETRY_BACKOFF", 0.2),
-            "READY_PEERS": env.get_list("OASIS_READY_PEERS"),
-            "IDEMPOTENCY_RETENTION_HOURS": env.get_int("OASIS_IDEMPOTENCY_RETENTION_HOURS", 48),
-            # Contract tests only: mounts oasis_common.provider_states (never in production).
-            "PROVIDER_STATES": provider_states,
-            "TRUSTED_PROXIES": trusted_proxies,
-        },
+        # The client secret last: production missing several secrets names DJANGO_SECRET_KEY first.
+        "OASIS": {**oasis, "SERVICE_CLIENT_SECRET": _service_client_secret(service, secrets_dir)},
     }
 
 
 def _service_client_secret(service: str, secrets_dir: Path) -> str:
-    """This service's secret for obtaining service tokens from auth."""
+    """This service's secret for obtaining service tokens from auth (generated in development)."""
     if service == "auth":
         return ""
     return env.get_secret("OASIS_SERVICE_CLIENT_SECRET", dev_file=secrets_dir / f"service-client-{service}")

@@ -1,4 +1,5 @@
-"""Helpers for service test suites: a throwaway signing key, tokens minted with it, test settings."""
+"""Helpers for service test suites: a throwaway signing key, tokens minted with it, test settings,
+the error envelope's strict check and the schema drift checks."""
 
 from __future__ import annotations
 
@@ -33,6 +34,29 @@ def _test_key() -> tuple[bytes, dict]:
 def _test_signing_key():
     # Parsing the PEM costs tens of milliseconds (OpenSSL checks the key); do it once.
     return serialization.load_pem_private_key(_test_key()[0], password=None)
+
+
+ENVELOPE_FIELDS = {"code", "message", "details", "request_id"}
+
+
+def error_of(response, status: int, code: str | None = None) -> dict:
+    """Assert the response is an error in the platform envelope and return its `error` member.
+
+    Strict: exactly the envelope's fields, a message a person can read, details as an object, and
+    the request id the response was answered under.
+    """
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == ENVELOPE_FIELDS, error
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    assert isinstance(error["details"], dict)
+    assert error["request_id"] == response["X-Request-ID"]
+    if code is not None:
+        assert error["code"] == code, error
+    return error
 
 
 def jwks_for_tests() -> dict:

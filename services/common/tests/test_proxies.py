@@ -1,9 +1,9 @@
-"""oasis_common.proxies: the client's scheme, host and port, believed only from a trusted proxy."""
+"""oasis_common.proxies: the client's origin, believed only from a trusted proxy, and its address."""
 
 import pytest
 from django.test import RequestFactory
 
-from oasis_common.proxies import is_trusted_proxy, public_origin, public_url
+from oasis_common.proxies import client_ip, is_trusted_proxy, public_origin, public_url
 
 FORWARDED = {"HTTP_X_FORWARDED_HOST": "oasis.example.test:8443", "HTTP_X_FORWARDED_PROTO": "https"}
 
@@ -72,3 +72,36 @@ def test_anyone_else_cannot_move_the_links_elsewhere():
 )
 def test_what_a_trusted_proxy_sends_is_used_only_when_well_formed(headers, origin):
     assert public_origin(request_from("127.0.0.1", **headers)) == origin
+
+
+@pytest.fixture
+def proxies_in_front(settings):
+    def set_count(count: int) -> None:
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
+
+    return set_count
+
+
+def test_the_client_address_is_the_peer_when_nothing_was_forwarded():
+    assert client_ip(request_from("203.0.113.7")) == "203.0.113.7"
+
+
+def test_the_client_address_is_the_one_the_gateway_forwarded(proxies_in_front):
+    proxies_in_front(1)
+    request = request_from("10.42.0.7", HTTP_X_FORWARDED_FOR="198.51.100.23")
+
+    assert client_ip(request) == "198.51.100.23"
+
+
+def test_an_address_the_client_put_in_front_of_the_forwarded_one_is_ignored(proxies_in_front):
+    proxies_in_front(1)
+    request = request_from("10.42.0.7", HTTP_X_FORWARDED_FOR="192.0.2.1, 198.51.100.23")
+
+    assert client_ip(request) == "198.51.100.23"
+
+
+def test_with_no_proxy_in_front_the_forwarded_address_is_ignored(proxies_in_front):
+    proxies_in_front(0)
+    request = request_from("203.0.113.7", HTTP_X_FORWARDED_FOR="198.51.100.23")
+
+    assert client_ip(request) == "203.0.113.7"

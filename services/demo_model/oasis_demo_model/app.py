@@ -24,7 +24,15 @@ from starlette.types import Receive, Scope, Send
 
 from oasis_demo_model import DISPLAY_NAME, LABEL_HEADER, MODEL_ID
 from oasis_demo_model.conversation import next_step, read_turn
-from oasis_demo_model.faults import Fault, FaultError, FaultInjector, Stats, parse_fault, split_model
+from oasis_demo_model.faults import (
+    CUT_AFTER_TOKENS,
+    Fault,
+    FaultError,
+    FaultInjector,
+    Stats,
+    parse_fault,
+    split_model,
+)
 from oasis_demo_model.protocol import (
     SSE_DONE,
     ChatRequest,
@@ -78,10 +86,16 @@ def error_response(
     return JSONResponse(error_body(message, type=type, code=code, param=param), status_code=status)
 
 
-def compose_reply(chat: ChatRequest, digest: str) -> tuple[Reply, Usage]:
-    """The demo's reply to a chat request, with OpenAI-style ids, cut to max_tokens, and its usage."""
+def compose_reply(chat: ChatRequest, digest: str, fault: Fault | None = None) -> tuple[Reply, Usage]:
+    """The demo's reply to a chat request, with OpenAI-style ids, cut to max_tokens, and its usage.
+
+    A reply fault shapes it: `ignore_tools` answers as if no tools were offered; `length` and
+    `content_filter` cut it short with that finish reason.
+    """
+    kind = fault.kind if fault is not None else None
+    tool_choice = "none" if kind == "ignore_tools" else chat.tool_choice
     turn = read_turn(
-        chat.messages, chat.tools, tool_choice=chat.tool_choice, parallel_tool_calls=chat.parallel_tool_calls
+        chat.messages, chat.tools, tool_choice=tool_choice, parallel_tool_calls=chat.parallel_tool_calls
     )
     step = next_step(turn)
     calls = tuple(
@@ -90,6 +104,11 @@ def compose_reply(chat: ChatRequest, digest: str) -> tuple[Reply, Usage]:
     )
     reply = Reply(content=step.text, tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
     reply = truncate(reply, chat.max_tokens)
+    if kind in ("length", "content_filter"):
+        cut = truncate(reply, CUT_AFTER_TOKENS if fault.after_tokens is None else fault.after_tokens)
+        # A content filter may stop any answer; the output limit stops only one longer than it.
+        if kind == "content_filter" or cut is not reply:
+            reply = Reply(content=cut.content, tool_calls=cut.tool_calls, finish_reason=kind)
     return reply, usage_for(chat.messages, reply)
 
 
@@ -135,7 +154,7 @@ async def chat_completions(request: Request):
     if fault is not None:
         logger.info("Injecting fault %s into a chat completion.", fault.as_dict())
     digest = request_digest(chat.messages)
-    reply, usage = compose_reply(chat, digest)
+    reply, usage = compose_reply(chat, digest, fault)
     envelope = Envelope(
         id=completion_id(digest),
         created=int(time.time()),
@@ -143,6 +162,27 @@ async def chat_completions(request: Request):
         include_usage=chat.include_usage,
     )
     return CompletionResponse(state, chat, envelope, reply, usage, fault, received)
+
+
+REFUSALS = {
+    "401": (
+        401,
+        error_body(
+            "Incorrect API key provided (injected by the demo model).",
+            type="invalid_request_error",
+            code="invalid_api_key",
+        ),
+    ),
+    "404": (
+        404,
+        error_body(
+            "The model does not exist or you do not have access to it (injected by the demo model).",
+            type="invalid_request_error",
+            code="model_not_found",
+        ),
+    ),
+}
+NOT_OPENAI_PAGE = "<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>\n"
 
 
 class CompletionResponse:
@@ -212,6 +252,17 @@ class CompletionResponse:
             body = error_body("The demo model timed out (injected).", type="timeout", code="timeout")
             await self._send_json(send, 504, body)
             return "timeout"
+        if fault is not None and fault.kind in REFUSALS:
+            status, body = REFUSALS[fault.kind]
+            await self._send_json(send, status, body)
+            return fault.kind
+        if fault is not None and fault.kind == "not_openai":
+            # What a proxy in front of the wrong service answers: 200, and not the protocol at all.
+            payload = NOT_OPENAI_PAGE.encode()
+            headers = self._headers("text/html; charset=utf-8", {"content-length": str(len(payload))})
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await self._send_body(send, payload, more=False)
+            return "not_openai"
         broken = fault is not None and fault.kind == "broken_stream"
         if self.chat.stream:
             await self._stream(send, broken)

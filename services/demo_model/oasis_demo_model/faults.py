@@ -17,7 +17,15 @@ from oasis_demo_model import MODEL_ID
 from oasis_demo_model.settings import FAULT_KINDS, Settings
 
 MODEL_TRIGGER = f"{MODEL_ID}:fail-"
-OPTIONS = {"429": "retry_after_ms", "timeout": "hang_seconds", "broken_stream": "after_chunks"}
+OPTIONS = {
+    "429": "retry_after_ms",
+    "timeout": "hang_seconds",
+    "broken_stream": "after_chunks",
+    "length": "after_tokens",
+    "content_filter": "after_tokens",
+}
+# Where a `length` or `content_filter` fault cuts the answer when it names no `after_tokens`.
+CUT_AFTER_TOKENS = 16
 
 
 class FaultError(ValueError):
@@ -30,6 +38,7 @@ class Fault:
     retry_after_ms: int | None = None  # 429: the Retry-After the response announces
     hang_seconds: float | None = None  # timeout: how long to hold the request before giving up with a 504
     after_chunks: int | None = None  # broken_stream: chunks sent before the connection is cut
+    after_tokens: int | None = None  # length, content_filter: tokens of the answer sent before it stops
 
     def as_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}

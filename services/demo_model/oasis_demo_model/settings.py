@@ -6,7 +6,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-FAULT_KINDS = ("429", "500", "timeout", "broken_stream")
+# What the transport can do wrong: these are drawn at random (OASIS_DEMO_FAIL_KIND=any).
+TRANSPORT_FAULT_KINDS = ("429", "500", "timeout", "broken_stream")
+# What a real endpoint sends that a well-behaved one would not: queued or named, never drawn at random.
+# `length` and `content_filter` cut the answer with that finish reason; `ignore_tools` answers in plain
+# text although tools are offered; `401` and `404` refuse the key and the model; `not_openai` answers
+# 200 with a body that is not the OpenAI protocol (an HTML page, as from a misrouted proxy).
+REPLY_FAULT_KINDS = ("length", "content_filter", "ignore_tools", "401", "404", "not_openai")
+FAULT_KINDS = TRANSPORT_FAULT_KINDS + REPLY_FAULT_KINDS
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
@@ -121,7 +128,7 @@ class _Reader:
             return default
         kinds = tuple(part.strip() for part in raw.split(",") if part.strip())
         if raw.lower() == "any":
-            return FAULT_KINDS
+            return TRANSPORT_FAULT_KINDS
         unknown = [kind for kind in kinds if kind not in FAULT_KINDS]
         if not kinds or unknown:
             raise SettingsError(

@@ -1,5 +1,6 @@
 """Injected failures as the OpenAI SDK sees them, and the /_control/ API that queues them."""
 
+import json
 import time
 
 import openai
@@ -7,6 +8,7 @@ import pytest
 
 from oasis_demo_model.settings import Settings
 from tests.conftest import running
+from tests.workspace import BUILD_TOOLS as TOOLS
 
 HELLO = [{"role": "user", "content": "hello"}]
 BUILD = [
@@ -160,3 +162,64 @@ def test_random_failures_come_from_the_environment_settings():
         for _ in range(3):
             with pytest.raises(openai.InternalServerError):
                 server.client().chat.completions.create(model="oasis-demo", messages=HELLO)
+
+
+@pytest.mark.parametrize("finish_reason", ["length", "content_filter"])
+def test_a_cut_answer_streams_what_it_had_and_ends_with_that_finish_reason(demo, client, finish_reason):
+    queue(demo, {"kind": finish_reason, "after_tokens": 3})
+
+    chunks = list(client.chat.completions.create(model="oasis-demo", messages=HELLO, stream=True))
+
+    text = "".join(choice.delta.content or "" for chunk in chunks for choice in chunk.choices)
+    reasons = [choice.finish_reason for chunk in chunks for choice in chunk.choices if choice.finish_reason]
+    assert len(text) == 12  # three tokens of four characters
+    assert reasons == [finish_reason]
+
+
+def test_a_build_cut_by_length_leaves_a_tool_call_whose_arguments_do_not_parse(demo, client):
+    queue(demo, "length")
+
+    response = client.chat.completions.create(model="oasis-demo", messages=BUILD, tools=TOOLS)
+
+    choice = response.choices[0]
+    assert choice.finish_reason == "length"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(choice.message.tool_calls[0].function.arguments)
+
+
+def test_a_model_ignoring_tools_answers_a_build_in_plain_text(demo, client):
+    queue(demo, "ignore_tools")
+
+    ignored = client.chat.completions.create(model="oasis-demo", messages=BUILD, tools=TOOLS)
+    followed = client.chat.completions.create(model="oasis-demo", messages=BUILD, tools=TOOLS)
+
+    assert ignored.choices[0].finish_reason == "stop"
+    assert ignored.choices[0].message.tool_calls is None
+    assert ignored.choices[0].message.content
+    assert followed.choices[0].finish_reason == "tool_calls"
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "code"),
+    [
+        ("401", openai.AuthenticationError, "invalid_api_key"),
+        ("404", openai.NotFoundError, "model_not_found"),
+    ],
+)
+def test_a_refused_key_or_model_is_the_sdks_own_error(demo, client, kind, error, code):
+    queue(demo, kind)
+
+    with pytest.raises(error) as caught:
+        client.chat.completions.create(model="oasis-demo", messages=HELLO, stream=True)
+
+    assert caught.value.code == code
+
+
+def test_an_answer_that_is_not_the_protocol_is_an_html_page_with_200(demo, client):
+    queue(demo, "not_openai")
+
+    stream = client.chat.completions.create(model="oasis-demo", messages=HELLO, stream=True)
+
+    assert stream.response.status_code == 200
+    assert stream.response.headers["content-type"].startswith("text/html")
+    assert list(stream) == []

@@ -2,7 +2,7 @@
 
 import pytest
 
-from oasis_demo_model.settings import FAULT_KINDS, Settings, SettingsError
+from oasis_demo_model.settings import TRANSPORT_FAULT_KINDS, Settings, SettingsError
 
 
 def test_the_defaults_serve_on_port_8090_without_faults_and_with_the_control_api():
@@ -22,7 +22,7 @@ def test_the_defaults_serve_on_port_8090_without_faults_and_with_the_control_api
         ("OASIS_DEMO_CHUNK_CHARS", "4", "chunk_chars", 4),
         ("OASIS_DEMO_FAIL_RATE", "0.1", "fail_rate", 0.1),
         ("OASIS_DEMO_FAIL_KIND", "429, broken_stream", "fail_kinds", ("429", "broken_stream")),
-        ("OASIS_DEMO_FAIL_KIND", "any", "fail_kinds", FAULT_KINDS),
+        ("OASIS_DEMO_FAIL_KIND", "any", "fail_kinds", TRANSPORT_FAULT_KINDS),
         ("OASIS_DEMO_FAIL_SEED", "42", "fail_seed", 42),
         ("OASIS_DEMO_RETRY_AFTER_MS", "20", "retry_after_ms", 20),
         ("OASIS_DEMO_HANG_SECONDS", "1.5", "hang_seconds", 1.5),

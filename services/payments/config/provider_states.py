@@ -14,7 +14,7 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 
 from credits import holds
 from credits.accounts import account_open
-from credits.ledger import ledger_adjust
+from credits.adjustments import ledger_adjust
 from credits.views import HoldCollectionView
 from oasis_common.authentication import SERVICE, Principal
 from oasis_common.idempotency.models import IdempotencyRecord

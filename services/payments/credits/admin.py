@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from credits.adjustments import ledger_adjust
 from credits.forms import AdjustmentForm
-from credits.ledger import ledger_adjust
 from credits.models import CreditAccount, Hold, LedgerEntry
 
 ADJUST_PERMISSION = "credits.post_adjustment"

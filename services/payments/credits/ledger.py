@@ -7,8 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import QuerySet
 
-from credits import accounts
-from credits.models import MAX_CREDITS, CreditAccount, EntryKind, Hold, LedgerEntry
+from credits.models import CreditAccount, EntryKind, Hold, LedgerEntry
 
 
 def ledger_post(
@@ -56,27 +55,6 @@ def ledger_post(
         reason=reason,
         actor=actor,
     )
-
-
-def ledger_adjust(*, user_id, amount: int, reason: str, actor: str, idempotency_key: str) -> LedgerEntry:
-    """A manual correction by staff: who and why are kept on the entry.
-
-    A debit may take the balance below zero, as a refund can; holds are then refused.
-    """
-    if amount == 0 or abs(amount) > MAX_CREDITS:
-        raise ValueError(f"An adjustment moves between 1 and {MAX_CREDITS} credits either way")
-    if not reason.strip() or not actor.strip():
-        raise ValueError("An adjustment needs a reason and the person who made it")
-    with transaction.atomic():
-        account = accounts.account_lock(user_id=user_id)
-        return ledger_post(
-            account=account,
-            kind=EntryKind.ADJUSTMENT,
-            amount=amount,
-            idempotency_key=f"adjustment:{idempotency_key}",
-            reason=reason.strip(),
-            actor=actor,
-        )
 
 
 def ledger_entries(

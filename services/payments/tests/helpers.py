@@ -12,27 +12,12 @@ from rest_framework.test import APIClient
 
 from credits.models import CreditAccount
 from oasis_common import testing
+from oasis_common.testing import error_of as error_of  # the platform's strict check, shared by the suite
 
-ENVELOPE_FIELDS = {"code", "message", "details", "request_id"}
 WEBHOOK_SECRET = "whsec_test_secret_for_the_suite"
 STRIPE_KEY = "sk_test_suite_key"
 WEBHOOK_URL = "/api/v1/payments/webhooks/stripe/"
 HOLDS_URL = "/internal/v1/holds"
-
-
-def error_of(response, status: int, code: str | None = None) -> dict:
-    """Assert the response is an error in the platform envelope and return its `error` member."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == ENVELOPE_FIELDS, error
-    assert isinstance(error["message"], str)
-    assert error["message"]
-    assert isinstance(error["details"], dict)
-    if code is not None:
-        assert error["code"] == code, error
-    return error
 
 
 def account_of(user_id) -> CreditAccount:

@@ -6,8 +6,8 @@ import uuid
 
 from files.revisions import revision_commit
 from oasis_common.idempotency.models import IdempotencyRecord
+from projects.lifecycle import project_create
 from projects.models import Project, SitePublication
-from projects.projects import project_create
 
 SITE = {
     "index.html": b"<!doctype html>\n<h1>Hello</h1>\n<link rel=stylesheet href=css/site.css>\n",

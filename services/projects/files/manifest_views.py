@@ -17,8 +17,8 @@ from files.manifest_serializers import (
 from oasis_common.authentication import ServiceJWTAuthentication
 from oasis_common.permissions import IsService
 from oasis_common.schema import error_responses
+from projects.ownership import project_get
 from projects.params import query
-from projects.projects import project_get
 
 REVISION = OpenApiParameter(
     "revision", OpenApiTypes.STR, OpenApiParameter.PATH, description="A revision number, or `current`."

@@ -4,6 +4,10 @@ Every write (a file PUT or DELETE, a change set, a restore, an import, a templat
 goes through `revision_commit`, which takes the project's row lock first, so writers
 to one project queue up and each sees the tree the previous one left. A request is
 checked whole before anything is written; a refusal changes nothing.
+
+A commit runs in three steps: `changes_normalise` cleans and checks the request,
+`commit_plan` works out on the current tree (with no database access) what changes and
+the tree that results, and the plan is then written as the next revision.
 """
 
 from __future__ import annotations
@@ -87,14 +91,61 @@ class FileTooLarge(ServiceError):
     code = "file_too_large"
 
 
+_DELETED = None
+
+
 @dataclass(frozen=True)
-class _State:
+class FileState:
+    """One file of a tree as a commit sees it; `blob_id` is None for bytes not stored yet."""
+
     sha256: str
     size: int
     blob_id: int | None = None
 
 
-_DELETED = None
+@dataclass(frozen=True)
+class Changes:
+    """A change set with clean paths, each named once, and its writes hashed: path → (sha256, bytes)."""
+
+    writes: dict[str, tuple[str, bytes]]
+    links: dict[str, Link]
+    deletes: list[str]
+    renames: list[Rename]
+    preconditions: dict[str, Precondition]
+
+    @property
+    def touched(self) -> list[str]:
+        """Every path the change set names, preconditions aside."""
+        return [
+            *self.writes,
+            *self.links,
+            *self.deletes,
+            *(rename.source for rename in self.renames),
+            *(rename.target for rename in self.renames),
+        ]
+
+
+@dataclass(frozen=True)
+class CommitPlan:
+    """What a commit does to a tree: each changed path's new state (None: deleted) and the tree after it."""
+
+    changed: dict[str, FileState | None]
+    actions: dict[str, str]
+    renamed_from: dict[str, str]
+    tree: dict[str, FileState]
+
+    @property
+    def writes(self) -> dict[str, FileState]:
+        return {path: state for path, state in self.changed.items() if state is not _DELETED}
+
+    @property
+    def deletes(self) -> list[str]:
+        return [path for path, state in self.changed.items() if state is _DELETED]
+
+    @property
+    def keeps(self) -> list[str]:
+        """The paths the commit leaves as they are."""
+        return [path for path in self.tree if path not in self.changed]
 
 
 def file_size_check(*, path: str, size: int) -> None:
@@ -125,24 +176,9 @@ def revision_commit(
     Each path may appear once across writes, deletes, renames and links. With
     `generation_id`, a generation that was already applied returns its revision.
     """
-    written = [(path_clean(path), content) for path, content in _pairs(writes)]
-    links = {path_clean(path): link for path, link in (links or {}).items()}
-    deletes = [path_clean(path) for path in deletes]
-    renames = [Rename(path_clean(rename.source), path_clean(rename.target)) for rename in renames]
-    preconditions = {path_clean(path): rule for path, rule in (preconditions or {}).items()}
-    touched = [
-        *(path for path, _ in written),
-        *links,
-        *deletes,
-        *(r.source for r in renames),
-        *(r.target for r in renames),
-    ]
-    _refuse_duplicates(touched)
-    writes = dict(written)
-    for path, content in writes.items():
-        file_size_check(path=path, size=len(content))
-    hashed = {path: (hashlib.sha256(content).hexdigest(), content) for path, content in writes.items()}
-
+    changes = changes_normalise(
+        writes=writes, links=links, deletes=deletes, renames=renames, preconditions=preconditions
+    )
     with transaction.atomic():
         project = Project.objects.select_for_update().filter(pk=project_id, owner_id=owner_id).first()
         if project is None:
@@ -151,90 +187,167 @@ def revision_commit(
             done = Revision.objects.filter(project=project, generation_id=generation_id).first()
             if done is not None:
                 return Commit(revision=done, created=False)
-        tree = {
-            row["path"]: _State(row["sha256"], row["size"], row["blob_id"])
-            for row in TreeEntry.objects.filter(project=project).values("path", "sha256", "size", "blob_id")
-        }
-        _check_preconditions(preconditions, tree)
-        _check_base_revision(project, base_revision, touched)
-
-        missing = [path for path in [*deletes, *(r.source for r in renames)] if path not in tree]
-        if missing:
-            raise NotFound("These files do not exist.", code="file_not_found", details={"paths": missing})
-        taken = [rename.target for rename in renames if rename.target in tree]
-        if taken:
-            raise Conflict(
-                "A file already exists at these paths.", code="file_exists", details={"paths": taken}
-            )
-
-        planned: dict[str, _State | None] = {}
-        for rename in renames:
-            planned[rename.source] = _DELETED
-            planned[rename.target] = tree[rename.source]
-        for path in deletes:
-            planned[path] = _DELETED
-        for path, link in links.items():
-            planned[path] = _State(link.sha256, link.size, link.blob_id)
-        for path, (sha256, content) in hashed.items():
-            planned[path] = _State(sha256, len(content))
-        changed = {
-            path: state
-            for path, state in planned.items()
-            if (state is _DELETED and path in tree)
-            or (state is not _DELETED and (path not in tree or tree[path].sha256 != state.sha256))
-        }
-
-        final = {path: state for path, state in tree.items() if path not in changed}
-        final.update({path: state for path, state in changed.items() if state is not _DELETED})
-        _check_structure(final)
-        _check_project_limits(final)
-
-        blob_ids = _store_blobs(project, {path: hashed[path] for path in changed if path in hashed})
-        number = project.current_revision + 1
-        revision = Revision.objects.create(
-            project=project,
-            number=number,
-            # Generated messages ("Edit <a 512-byte path>") may run past the column; users' are validated.
-            message=message[: Revision._meta.get_field("message").max_length],
+        tree = _tree_of(project)
+        _check_preconditions(changes.preconditions, tree)
+        _check_base_revision(project, base_revision, changes.touched)
+        plan = commit_plan(tree=tree, changes=changes)
+        revision = _revision_write(
+            project,
+            plan,
+            changes,
+            message=message,
             author_user_id=author_user_id,
-            generation_id=generation_id or "",
+            generation_id=generation_id,
             restored_from=restored_from,
-            file_count=len(final),
-            size=sum(state.size for state in final.values()),
         )
-        renamed_from = {rename.target: rename.source for rename in renames}
-        FileChange.objects.bulk_create(
-            FileChange(
-                project=project,
-                revision=revision,
-                number=number,
-                path=path,
-                action=_action(path, state, tree),
-                blob_id=None if state is _DELETED else (state.blob_id or blob_ids[state.sha256]),
-                renamed_from=renamed_from.get(path, ""),
-            )
-            for path, state in changed.items()
-        )
-        TreeEntry.objects.filter(project=project, path__in=list(changed)).delete()
-        TreeEntry.objects.bulk_create(
-            TreeEntry(
-                project=project,
-                path=path,
-                blob_id=state.blob_id or blob_ids[state.sha256],
-                sha256=state.sha256,
-                size=state.size,
-                revision_number=number,
-                changed_at=revision.created_at,
-            )
-            for path, state in changed.items()
-            if state is not _DELETED
-        )
-        project.current_revision = number
-        project.file_count = revision.file_count
-        project.size = revision.size
-        project.updated_at = timezone.now()
-        project.save(update_fields=["current_revision", "file_count", "size", "updated_at"])
     return Commit(revision=revision, created=True)
+
+
+def changes_normalise(
+    *,
+    writes: Mapping[str, bytes] | Iterable[tuple[str, bytes]] = (),
+    links: Mapping[str, Link] | None = None,
+    deletes: Iterable[str] = (),
+    renames: Iterable[Rename] = (),
+    preconditions: Mapping[str, Precondition] | None = None,
+) -> Changes:
+    """The change set with clean paths and hashed writes; refused on a repeated path or a file too big."""
+    written = [(path_clean(path), content) for path, content in _pairs(writes)]
+    links = {path_clean(path): link for path, link in (links or {}).items()}
+    deletes = [path_clean(path) for path in deletes]
+    renames = [Rename(path_clean(rename.source), path_clean(rename.target)) for rename in renames]
+    preconditions = {path_clean(path): rule for path, rule in (preconditions or {}).items()}
+    _refuse_duplicates(
+        [
+            *(path for path, _ in written),
+            *links,
+            *deletes,
+            *(rename.source for rename in renames),
+            *(rename.target for rename in renames),
+        ]
+    )
+    for path, content in written:
+        file_size_check(path=path, size=len(content))
+    return Changes(
+        writes={path: (hashlib.sha256(content).hexdigest(), content) for path, content in written},
+        links=links,
+        deletes=deletes,
+        renames=renames,
+        preconditions=preconditions,
+    )
+
+
+def commit_plan(*, tree: Mapping[str, FileState], changes: Changes) -> CommitPlan:
+    """What `changes` do to `tree` (the current files by path), worked out without the database.
+
+    Refuses deleting or renaming a missing file, renaming onto an existing one, a path that would be
+    both a file and a folder, and a tree past the project's limits. Bytes a file already holds change nothing.
+    """
+    missing = [path for path in [*changes.deletes, *(r.source for r in changes.renames)] if path not in tree]
+    if missing:
+        raise NotFound("These files do not exist.", code="file_not_found", details={"paths": missing})
+    taken = [rename.target for rename in changes.renames if rename.target in tree]
+    if taken:
+        raise Conflict("A file already exists at these paths.", code="file_exists", details={"paths": taken})
+
+    planned: dict[str, FileState | None] = {}
+    for rename in changes.renames:
+        planned[rename.source] = _DELETED
+        planned[rename.target] = tree[rename.source]
+    for path in changes.deletes:
+        planned[path] = _DELETED
+    for path, link in changes.links.items():
+        planned[path] = FileState(link.sha256, link.size, link.blob_id)
+    for path, (sha256, content) in changes.writes.items():
+        planned[path] = FileState(sha256, len(content))
+    changed = {
+        path: state
+        for path, state in planned.items()
+        if (state is _DELETED and path in tree)
+        or (state is not _DELETED and (path not in tree or tree[path].sha256 != state.sha256))
+    }
+
+    final = {path: state for path, state in tree.items() if path not in changed}
+    final.update({path: state for path, state in changed.items() if state is not _DELETED})
+    _check_structure(final)
+    _check_project_limits(final)
+    return CommitPlan(
+        changed=changed,
+        actions={path: _action(path, state, tree) for path, state in changed.items()},
+        renamed_from={rename.target: rename.source for rename in changes.renames},
+        tree=final,
+    )
+
+
+def _tree_of(project: Project) -> dict[str, FileState]:
+    return {
+        row["path"]: FileState(row["sha256"], row["size"], row["blob_id"])
+        for row in TreeEntry.objects.filter(project=project).values("path", "sha256", "size", "blob_id")
+    }
+
+
+def _revision_write(
+    project: Project,
+    plan: CommitPlan,
+    changes: Changes,
+    *,
+    message: str,
+    author_user_id,
+    generation_id: str | None,
+    restored_from: int | None,
+) -> Revision:
+    """Store the plan as the project's next revision: new blobs, the revision, its changes, the tree."""
+    blob_ids = _store_blobs(
+        project, {path: changes.writes[path] for path in plan.changed if path in changes.writes}
+    )
+    number = project.current_revision + 1
+    revision = Revision.objects.create(
+        project=project,
+        number=number,
+        # Generated messages ("Edit <a 512-byte path>") may run past the column; users' are validated.
+        message=message[: Revision._meta.get_field("message").max_length],
+        author_user_id=author_user_id,
+        generation_id=generation_id or "",
+        restored_from=restored_from,
+        file_count=len(plan.tree),
+        size=sum(state.size for state in plan.tree.values()),
+    )
+    FileChange.objects.bulk_create(
+        FileChange(
+            project=project,
+            revision=revision,
+            number=number,
+            path=path,
+            action=plan.actions[path],
+            blob_id=None if state is _DELETED else (state.blob_id or blob_ids[state.sha256]),
+            renamed_from=plan.renamed_from.get(path, ""),
+        )
+        for path, state in plan.changed.items()
+    )
+    _tree_write(project, revision, plan, blob_ids)
+    return revision
+
+
+def _tree_write(project: Project, revision: Revision, plan: CommitPlan, blob_ids: dict[str, int]) -> None:
+    """Make the project's current tree and totals the plan's."""
+    TreeEntry.objects.filter(project=project, path__in=list(plan.changed)).delete()
+    TreeEntry.objects.bulk_create(
+        TreeEntry(
+            project=project,
+            path=path,
+            blob_id=state.blob_id or blob_ids[state.sha256],
+            sha256=state.sha256,
+            size=state.size,
+            revision_number=revision.number,
+            changed_at=revision.created_at,
+        )
+        for path, state in plan.writes.items()
+    )
+    project.current_revision = revision.number
+    project.file_count = revision.file_count
+    project.size = revision.size
+    project.updated_at = timezone.now()
+    project.save(update_fields=["current_revision", "file_count", "size", "updated_at"])
 
 
 def _pairs(writes: Mapping[str, bytes] | Iterable[tuple[str, bytes]]) -> Iterable[tuple[str, bytes]]:
@@ -251,7 +364,7 @@ def _refuse_duplicates(paths: list[str]) -> None:
         )
 
 
-def _check_preconditions(preconditions: Mapping[str, Precondition], tree: dict[str, _State]) -> None:
+def _check_preconditions(preconditions: Mapping[str, Precondition], tree: Mapping[str, FileState]) -> None:
     for path, rule in preconditions.items():
         refusal = rule.refusal(path=path, current=tree[path].sha256 if path in tree else None)
         if refusal is not None:
@@ -286,7 +399,7 @@ def _check_base_revision(project: Project, base_revision: int | None, touched: l
         )
 
 
-def _check_structure(final: dict[str, _State]) -> None:
+def _check_structure(final: dict[str, FileState]) -> None:
     """A path cannot be a file and a folder at once (`a` and `a/b`): no file system could hold both."""
     folders = {parent for path in final for parent in path_parents(path)}
     clashes = sorted(path for path in final if path in folders)
@@ -296,7 +409,7 @@ def _check_structure(final: dict[str, _State]) -> None:
         )
 
 
-def _check_project_limits(final: dict[str, _State]) -> None:
+def _check_project_limits(final: dict[str, FileState]) -> None:
     limits = settings.OASIS
     if len(final) > limits["MAX_FILES_PER_PROJECT"]:
         raise ServiceError(
@@ -330,7 +443,7 @@ def _store_blobs(project: Project, contents: dict[str, tuple[str, bytes]]) -> di
     return ids
 
 
-def _action(path: str, state: _State | None, tree: dict[str, _State]) -> str:
+def _action(path: str, state: FileState | None, tree: dict[str, FileState]) -> str:
     if state is _DELETED:
         return FileChange.Action.DELETED
     return FileChange.Action.MODIFIED if path in tree else FileChange.Action.CREATED

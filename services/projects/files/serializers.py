@@ -16,6 +16,12 @@ from files.revisions import Rename
 from projects.publication_serializers import PublicationSerializer
 
 
+class RevisionQuerySerializer(serializers.Serializer):
+    revision = serializers.IntegerField(
+        min_value=0, required=False, help_text="A revision number; the current one by default."
+    )
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class PathField(serializers.Field):
     """A file path passed on as sent: `oasis_common.paths` judges it, with its precise error codes."""

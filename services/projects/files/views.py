@@ -26,6 +26,7 @@ from files.serializers import (
     InternalChangeSetSerializer,
     LandedRevisionSerializer,
     RestoreSerializer,
+    RevisionQuerySerializer,
     RevisionSerializer,
     SnapshotFileSerializer,
     SnapshotQuerySerializer,
@@ -35,11 +36,9 @@ from oasis_common.authentication import ServiceJWTAuthentication
 from oasis_common.idempotency.decorators import idempotent
 from oasis_common.permissions import IsService
 from oasis_common.schema import error_responses
-from projects.ownership import OwnedProjectView
+from projects.ownership import OwnedProjectView, project_get
 from projects.params import query
-from projects.projects import project_get
 from projects.publication_serializers import publication_of
-from projects.serializers import RevisionQuerySerializer
 
 FILE_PATH = OpenApiParameter(
     "file_path", OpenApiTypes.STR, OpenApiParameter.PATH, description="The file's path, e.g. `css/site.css`."

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from files.models import Revision
-from projects import projects
+from projects import lifecycle
 from projects.models import Project
 
 
@@ -50,8 +50,8 @@ class ProjectAdmin(admin.ModelAdmin):
         return [str(project) for project in objs], {"projects": len(objs)}, set(), []
 
     def delete_model(self, request, obj):
-        projects.project_delete(owner_id=obj.owner_id, project_id=obj.pk)
+        lifecycle.project_delete(owner_id=obj.owner_id, project_id=obj.pk)
 
     def delete_queryset(self, request, queryset):
         for project in queryset:
-            projects.project_delete(owner_id=project.owner_id, project_id=project.pk)
+            lifecycle.project_delete(owner_id=project.owner_id, project_id=project.pk)

@@ -20,8 +20,8 @@ from files.revisions import file_size_check
 from files.trees import blob_contents, tree_read
 from oasis_common.errors import ServiceError
 from oasis_common.paths import InvalidPath, path_clean
+from projects.lifecycle import project_create
 from projects.models import Project
-from projects.projects import project_create
 
 # 1980-01-01, the earliest time a zip can hold: no clock or time zone leaks into the bytes.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)

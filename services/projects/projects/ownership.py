@@ -1,12 +1,20 @@
-"""The base of every public view under one project: the caller's project, loaded before the request."""
+"""A project as its owner's: the owner-scoped read, and the base of every public view under one project."""
 
 from __future__ import annotations
 
 from rest_framework.views import APIView
 
+from oasis_common.errors import NotFound
 from oasis_common.ownership import OwnedObjectMixin
 from projects.models import Project
-from projects.projects import project_get
+
+
+def project_get(*, owner_id, project_id) -> Project:
+    """The owner's project; another user's is a 404, as is one that does not exist."""
+    project = Project.objects.filter(owner_id=owner_id, pk=project_id).first()
+    if project is None:
+        raise NotFound("No such project.")
+    return project
 
 
 # No class docstring: the schema generator would give it to every operation of every subclass.

@@ -9,8 +9,8 @@ from oasis_common.ownership import OwnedObjectMixin
 from oasis_common.permissions import IsService
 from oasis_common.schema import error_responses
 from projects.models import Project
+from projects.ownership import project_get
 from projects.params import query
-from projects.projects import project_get
 from projects.publication_serializers import (
     PublicationSerializer,
     PublicationUpdateSerializer,

@@ -111,12 +111,6 @@ class ProjectImportSerializer(serializers.Serializer):
         return data
 
 
-class RevisionQuerySerializer(serializers.Serializer):
-    revision = serializers.IntegerField(
-        min_value=0, required=False, help_text="A revision number; the current one by default."
-    )
-
-
 class OwnerQuerySerializer(serializers.Serializer):
     owner_id = serializers.UUIDField(
         help_text="The user the caller acts for; another user's project is a 404."

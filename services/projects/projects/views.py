@@ -10,13 +10,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from files.raw import AnyAccept
+from files.serializers import RevisionQuerySerializer
 from files.trees import revision_resolve
 from oasis_common.authentication import ServiceJWTAuthentication
 from oasis_common.ordering import OrderingFilter
 from oasis_common.permissions import IsService
 from oasis_common.schema import error_responses
-from projects import archives, projects, starters
-from projects.ownership import OwnedProjectView
+from projects import archives, lifecycle, starters
+from projects.ownership import OwnedProjectView, project_get
 from projects.params import query
 from projects.serializers import (
     OwnedProjectSerializer,
@@ -26,7 +27,6 @@ from projects.serializers import (
     ProjectListQuerySerializer,
     ProjectSerializer,
     ProjectUpdateSerializer,
-    RevisionQuerySerializer,
     TemplateSerializer,
 )
 
@@ -44,7 +44,7 @@ class ProjectListView(GenericAPIView):
     )
     def get(self, request):
         search = query(ProjectListQuerySerializer, request).get("search", "")
-        queryset = projects.project_list(owner_id=request.user.id, search=search)
+        queryset = lifecycle.project_list(owner_id=request.user.id, search=search)
         page = self.paginate_queryset(self.filter_queryset(queryset))
         return self.get_paginated_response(ProjectSerializer(page, many=True).data)
 
@@ -56,7 +56,7 @@ class ProjectListView(GenericAPIView):
     def post(self, request):
         serializer = ProjectCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        project = projects.project_create(owner_id=request.user.id, **serializer.validated_data)
+        project = lifecycle.project_create(owner_id=request.user.id, **serializer.validated_data)
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
@@ -73,7 +73,7 @@ class ProjectDetailView(OwnedProjectView):
     def patch(self, request, project_id):
         serializer = ProjectUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        project = projects.project_update(
+        project = lifecycle.project_update(
             owner_id=request.user.id, project_id=project_id, **serializer.validated_data
         )
         return Response(ProjectSerializer(project).data)
@@ -86,7 +86,7 @@ class ProjectDetailView(OwnedProjectView):
         summary="Delete a project and its whole history",
     )
     def delete(self, request, project_id):
-        projects.project_delete(owner_id=request.user.id, project_id=project_id)
+        lifecycle.project_delete(owner_id=request.user.id, project_id=project_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -164,5 +164,5 @@ class InternalProjectView(APIView):
     )
     def get(self, request, project_id):
         owner_id = query(OwnerQuerySerializer, request)["owner_id"]
-        project = projects.project_get(owner_id=owner_id, project_id=project_id)
+        project = project_get(owner_id=owner_id, project_id=project_id)
         return Response(OwnedProjectSerializer(project).data)

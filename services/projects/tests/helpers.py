@@ -1,4 +1,7 @@
-"""Small helpers the projects tests share: creating projects, writing files, reading error bodies, zips."""
+"""Small helpers the projects tests share: creating projects, writing files, reading trees, zips.
+
+Error bodies are checked with `oasis_common.testing.error_of`, the platform's strict check.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import base64
 import io
 import zipfile
 
-ENVELOPE_FIELDS = {"code", "message", "details", "request_id"}
 PROJECTS = "/api/v1/projects/"
 
 
@@ -48,20 +50,6 @@ def text(path: str, content: str) -> dict:
 
 def binary(path: str, content: bytes) -> dict:
     return {"path": path, "base64": base64.b64encode(content).decode()}
-
-
-def error_of(response, status: int, code: str | None = None) -> dict:
-    """Assert the response is an error in the platform envelope and return its `error` member."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error = body["error"]
-    assert set(error) == ENVELOPE_FIELDS, error
-    assert error["message"]
-    assert isinstance(error["details"], dict)
-    if code is not None:
-        assert error["code"] == code, error
-    return error
 
 
 def files_of(client, project, **params) -> dict[str, str]:

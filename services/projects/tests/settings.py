@@ -7,13 +7,14 @@ os.environ.setdefault("OASIS_ENVIRONMENT", "test")
 os.environ.setdefault("OASIS_VAR_DIR", tempfile.mkdtemp(prefix="oasis-projects-tests-"))
 
 from config.settings import *  # noqa: F403
+from config.settings import DATABASES, OASIS, OASIS_VAR_DIR
 from oasis_common.testing import settings_for_tests
 
 globals().update(settings_for_tests("projects"))
-OASIS["JWKS_LOADER"] = "oasis_common.testing.jwks_for_tests"  # noqa: F405
+OASIS = {**OASIS, "JWKS_LOADER": "oasis_common.testing.jwks_for_tests"}
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, as in development, rather than SQLite's shared in-memory database: that one
     # answers concurrent writers with "table is locked" at once instead of waiting its turn,
     # so the concurrency tests could not run on it.
-    DATABASES["default"]["TEST"] = {"NAME": str(OASIS_VAR_DIR / "projects" / "test-db.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(OASIS_VAR_DIR / "projects" / "test-db.sqlite3")}

@@ -8,17 +8,9 @@ import pytest
 
 from files.models import Blob, Revision
 from files.revisions import revision_commit
+from oasis_common.testing import error_of
 from projects.models import Project
-from tests.helpers import (
-    PROJECTS,
-    create_project,
-    error_of,
-    files_of,
-    make_zip,
-    project_url,
-    upload,
-    write,
-)
+from tests.helpers import PROJECTS, create_project, files_of, make_zip, project_url, upload, write
 
 
 def export(client, project, **params) -> bytes:

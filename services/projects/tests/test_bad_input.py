@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.helpers import PROJECTS, error_of, project_url
+from oasis_common.testing import error_of
+from tests.helpers import PROJECTS, project_url
 
 HUGE = "9" * 30
 

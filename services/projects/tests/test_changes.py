@@ -6,7 +6,8 @@ import hashlib
 import pytest
 
 from files.models import Blob, FileChange, Revision
-from tests.helpers import binary, change_set, error_of, file_url, files_of, text, write
+from oasis_common.testing import error_of
+from tests.helpers import binary, change_set, file_url, files_of, text, write
 
 
 def sha(content: bytes | str) -> str:

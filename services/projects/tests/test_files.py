@@ -7,8 +7,9 @@ import pytest
 
 from files.models import Blob, Revision
 from files.revisions import revision_commit
+from oasis_common.testing import error_of
 from projects.models import Project
-from tests.helpers import error_of, file_url, files_of, project_url, put_file, write
+from tests.helpers import file_url, files_of, project_url, put_file, write
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 

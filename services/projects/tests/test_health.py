@@ -1,5 +1,7 @@
 """The platform probes and metrics as the projects service answers them."""
 
+from oasis_common.testing import error_of
+
 
 def test_healthz_answers_without_touching_the_database(anonymous, django_assert_num_queries):
     with django_assert_num_queries(0):
@@ -26,5 +28,4 @@ def test_metrics_are_exported(anonymous):
 def test_an_unknown_path_is_a_json_404(anonymous):
     response = anonymous.get("/nothing/here")
 
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    error_of(response, 404, "not_found")

@@ -7,9 +7,9 @@ import pytest
 
 from files.models import Revision
 from files.revisions import revision_commit
-from oasis_common.testing import service_token_for, user_token
+from oasis_common.testing import error_of, service_token_for, user_token
 from tests.conftest import client_for
-from tests.helpers import error_of, file_url, files_of, text, write
+from tests.helpers import file_url, files_of, text, write
 
 INTERNAL = "/internal/v1/projects/"
 

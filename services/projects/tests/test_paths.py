@@ -4,7 +4,8 @@ import pytest
 
 from files.models import Revision
 from oasis_common.paths import InvalidPath, path_clean, path_parents
-from tests.helpers import change_set, error_of, file_url, files_of, put_file, text
+from oasis_common.testing import error_of
+from tests.helpers import change_set, file_url, files_of, put_file, text
 
 ATTACKS = [
     ("../x", "path_traversal"),

@@ -6,8 +6,9 @@ from datetime import datetime
 import pytest
 from django.core import signing
 
+from oasis_common.testing import error_of
 from previews.links import SALT
-from tests.helpers import create_project, error_of, project_url, write
+from tests.helpers import create_project, project_url, write
 
 SANDBOX = "sandbox allow-scripts allow-forms allow-popups allow-modals"
 

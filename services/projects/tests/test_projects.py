@@ -5,8 +5,9 @@ import uuid
 import pytest
 
 from files.models import Blob, FileChange, Revision, TreeEntry
+from oasis_common.testing import error_of
 from projects.models import Project
-from tests.helpers import PROJECTS, create_project, error_of, project_url, write
+from tests.helpers import PROJECTS, create_project, project_url, write
 
 FIELDS = {
     "id",

@@ -4,9 +4,9 @@ import uuid
 
 import pytest
 
-from oasis_common.testing import service_token_for
+from oasis_common.testing import error_of, service_token_for
 from tests.conftest import client_for
-from tests.helpers import PROJECTS, create_project, error_of, project_url, text
+from tests.helpers import PROJECTS, create_project, project_url, text
 
 SITE_ID = "5a1e0000-0000-4000-8000-000000000001"
 OTHER_SITE_ID = "5a1e0000-0000-4000-8000-000000000002"

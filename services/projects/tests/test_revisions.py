@@ -4,8 +4,9 @@ import pytest
 
 from files.models import Blob, Revision
 from files.revisions import revision_commit
+from oasis_common.testing import error_of
 from projects.models import Project
-from tests.helpers import change_set, contents_of, error_of, file_url, files_of, project_url, text, write
+from tests.helpers import change_set, contents_of, file_url, files_of, project_url, text, write
 
 
 @pytest.fixture

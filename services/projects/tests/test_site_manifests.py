@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from files.revisions import revision_commit
-from tests.helpers import error_of
+from oasis_common.testing import error_of, user_token
+from tests.conftest import client_for
 
 INTERNAL = "/internal/v1/projects/"
 
@@ -150,9 +151,6 @@ def test_a_bad_blob_request_names_the_field(builder, ada, site_project, body, fi
 
 @pytest.mark.parametrize("url", ["manifest", "blobs"])
 def test_a_user_token_is_refused(ada, site_project, url):
-    from oasis_common.testing import user_token
-    from tests.conftest import client_for
-
     user = client_for(user_token(ada.user_id))
     if url == "manifest":
         response = user.get(manifest_url(site_project), {"owner_id": str(ada.user_id)})
@@ -161,4 +159,4 @@ def test_a_user_token_is_refused(ada, site_project, url):
             blobs_url(site_project), {"owner_id": str(ada.user_id), "sha256": ["a" * 64]}, format="json"
         )
 
-    assert response.status_code == 401
+    error_of(response, 401)

@@ -6,8 +6,9 @@ from html.parser import HTMLParser
 import pytest
 
 from oasis_common.paths import path_clean
+from oasis_common.testing import error_of
 from projects.starters import STARTERS, starter_files
-from tests.helpers import PROJECTS, create_project, error_of, files_of, project_url
+from tests.helpers import PROJECTS, create_project, files_of, project_url
 
 SLUGS = [starter.slug for starter in STARTERS]
 

@@ -1,0 +1,1 @@
+"""The hosting app: sites, their deployments and custom domains, and the store the gateway serves."""

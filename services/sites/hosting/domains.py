@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hosting import dns_lookup
+from hosting.addresses import site_hostname
 from hosting.errors import DomainLimitReached, DomainNotFound, DomainNotVerified, DomainTaken
 from hosting.models import Domain, Site
 from hosting.publication_notices import publication_touched
@@ -24,15 +25,11 @@ from hosting.store import store
 TOKEN_PREFIX = "oasis-site-verification="
 
 
-def cname_target(site: Site) -> str:
-    return f"{site.slug}.{settings.SITES['DOMAIN']}"
-
-
 def dns_records(domain: Domain) -> list[dict]:
     """What the owner creates at their DNS host: the proof, and where visitors are sent."""
     return [
         {"type": "TXT", "name": domain.challenge_name, "value": f"{TOKEN_PREFIX}{domain.verification_token}"},
-        {"type": "CNAME", "name": domain.hostname, "value": cname_target(domain.site)},
+        {"type": "CNAME", "name": domain.hostname, "value": site_hostname(domain.site.slug)},
     ]
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, Prefetch
 
 from hosting import peers
+from hosting.addresses import site_urls
 from hosting.models import Domain, RemovedSite, Site
 from oasis_common.errors import PeerUnavailable
 
@@ -60,9 +61,6 @@ def _with_domains():
 
 def publication_state(site: Site) -> dict:
     """What projects shows of the site: its name, preferred address, status and the revision visitors see."""
-    # Imported here: the serializers module imports the domain modules that import this one.
-    from hosting.serializers import site_urls
-
     live = site.status == Site.Status.LIVE
     return {
         "slug": site.slug,

@@ -22,7 +22,7 @@ from hosting import peers
 from hosting.errors import DeploymentTooLarge, SiteDisabled
 from hosting.models import Deployment, DeploymentFile, Site
 from hosting.sites import site_get, site_go_live
-from hosting.store import StoredFile, store
+from hosting.store import SiteStore, StoredFile, store
 from oasis_common.errors import PeerUnavailable, Unprocessable
 from oasis_common.paths import InvalidPath, path_clean
 
@@ -46,58 +46,27 @@ def deployment_publish(*, owner_id: uuid.UUID, site_id: uuid.UUID, revision: int
         # A revision published before needs no word from projects: its copy is already here.
         existing = Deployment.objects.filter(site=site, revision=revision).first()
         if existing is not None:
-            return Published(
-                deployment=_relive(owner_id=owner_id, site_id=site_id, deployment=existing), created=False
-            )
+            return _relive(owner_id=owner_id, site_id=site_id, deployment=existing)
 
     manifest = peers.revision_manifest(project_id=site.project_id, owner_id=owner_id, revision=revision)
     existing = Deployment.objects.filter(site=site, revision=manifest.revision).first()
     if existing is not None:
-        return Published(
-            deployment=_relive(owner_id=owner_id, site_id=site_id, deployment=existing), created=False
-        )
+        return _relive(owner_id=owner_id, site_id=site_id, deployment=existing)
     _check_limits(manifest)
     files = _checked_files(manifest)
-    _copy_blobs(site=site, owner_id=owner_id, files=manifest.files)
-
-    deployment_id = uuid.uuid4()
     files_store = store()
-    files_store.deployment_put(
-        deployment_id=deployment_id,
-        files=[StoredFile(path=file.path, sha256=file.sha256) for file in files],
-    )
+    deployment_id = _tree_put(files_store=files_store, site=site, owner_id=owner_id, files=files)
     try:
-        with transaction.atomic():
-            locked = site_get(owner_id=owner_id, site_id=site_id, for_update=True)
-            _refuse_disabled(locked)
-            deployment = Deployment.objects.create(
-                id=deployment_id,
-                site=locked,
-                revision=manifest.revision,
-                file_count=len(files),
-                size=manifest.size,
-                published_by=owner_id,
-            )
-            DeploymentFile.objects.bulk_create(
-                DeploymentFile(
-                    deployment=deployment,
-                    path=file.path,
-                    sha256=file.sha256,
-                    size=file.size,
-                    content_type=file.content_type[:255],
-                )
-                for file in files
-            )
-            site_go_live(site=locked, deployment=deployment)
+        deployment = _deployment_record(
+            owner_id=owner_id, site_id=site_id, deployment_id=deployment_id, manifest=manifest, files=files
+        )
     except IntegrityError:
         files_store.deployment_delete(deployment_id=deployment_id)
         existing = Deployment.objects.filter(site_id=site_id, revision=manifest.revision).first()
         if existing is None:
             raise
         # Another request published this revision first: theirs is the deployment.
-        return Published(
-            deployment=_relive(owner_id=owner_id, site_id=site_id, deployment=existing), created=False
-        )
+        return _relive(owner_id=owner_id, site_id=site_id, deployment=existing)
     except BaseException:
         files_store.deployment_delete(deployment_id=deployment_id)
         _restore_live_link(site_id=site_id)
@@ -111,11 +80,64 @@ def _refuse_disabled(site: Site) -> None:
         raise SiteDisabled(details={"reason": site.disabled_reason})
 
 
-def _relive(*, owner_id: uuid.UUID, site_id: uuid.UUID, deployment: Deployment) -> Deployment:
+def _relive(*, owner_id: uuid.UUID, site_id: uuid.UUID, deployment: Deployment) -> Published:
+    """Make a deployment the site already has live again: the publish creates nothing."""
     with transaction.atomic():
         site = site_get(owner_id=owner_id, site_id=site_id, for_update=True)
         _refuse_disabled(site)
         site_go_live(site=site, deployment=deployment)
+    return Published(deployment=deployment, created=False)
+
+
+def _tree_put(
+    *, files_store: SiteStore, site: Site, owner_id: uuid.UUID, files: list[peers.ManifestFile]
+) -> uuid.UUID:
+    """Write the blobs the store lacks, then the new deployment's tree; return the deployment's id."""
+    blobs_copy(
+        files_store=files_store,
+        project_id=site.project_id,
+        owner_id=owner_id,
+        content_types={file.sha256: file.content_type for file in files},
+    )
+    deployment_id = uuid.uuid4()
+    files_store.deployment_put(
+        deployment_id=deployment_id,
+        files=[StoredFile(path=file.path, sha256=file.sha256) for file in files],
+    )
+    return deployment_id
+
+
+def _deployment_record(
+    *,
+    owner_id: uuid.UUID,
+    site_id: uuid.UUID,
+    deployment_id: uuid.UUID,
+    manifest: peers.Manifest,
+    files: list[peers.ManifestFile],
+) -> Deployment:
+    """Record the deployment whose tree is in the store and make it live, in one transaction."""
+    with transaction.atomic():
+        locked = site_get(owner_id=owner_id, site_id=site_id, for_update=True)
+        _refuse_disabled(locked)
+        deployment = Deployment.objects.create(
+            id=deployment_id,
+            site=locked,
+            revision=manifest.revision,
+            file_count=len(files),
+            size=manifest.size,
+            published_by=owner_id,
+        )
+        DeploymentFile.objects.bulk_create(
+            DeploymentFile(
+                deployment=deployment,
+                path=file.path,
+                sha256=file.sha256,
+                size=file.size,
+                content_type=file.content_type[:255],
+            )
+            for file in files
+        )
+        site_go_live(site=locked, deployment=deployment)
     return deployment
 
 
@@ -157,17 +179,19 @@ def _checked_files(manifest: peers.Manifest) -> list[peers.ManifestFile]:
     return manifest.files
 
 
-def _copy_blobs(*, site: Site, owner_id: uuid.UUID, files: list[peers.ManifestFile]) -> None:
-    """Fetch from projects the blobs the store lacks, in bounded batches, and write each once."""
-    content_types = {file.sha256: file.content_type for file in files}
-    missing = sorted(store().blobs_missing(content_types))
+def blobs_copy(
+    *, files_store: SiteStore, project_id: uuid.UUID, owner_id: uuid.UUID, content_types: dict[str, str]
+) -> int:
+    """Fetch from projects the blobs (sha256 -> content type) the store lacks, in bounded batches,
+    and write each once; return how many were fetched."""
+    missing = sorted(files_store.blobs_missing(content_types))
+    fetched_count = 0
     batch_files = settings.SITES["FETCH_BATCH_FILES"]
     batch_bytes = settings.SITES["FETCH_BATCH_BYTES"]
-    files_store = store()
     while missing:
         wanted = missing[:batch_files]
         fetched = peers.blobs_fetch(
-            project_id=site.project_id, owner_id=owner_id, sha256s=wanted, max_bytes=batch_bytes
+            project_id=project_id, owner_id=owner_id, sha256s=wanted, max_bytes=batch_bytes
         )
         wanted_blobs = [(sha, data) for sha, data in fetched.items() if sha in content_types]
         with ThreadPoolExecutor(max_workers=BLOB_WRITE_THREADS) as writers:
@@ -183,7 +207,9 @@ def _copy_blobs(*, site: Site, owner_id: uuid.UUID, files: list[peers.ManifestFi
         remaining = [sha for sha in missing if sha not in fetched]
         if len(remaining) == len(missing):
             raise PeerUnavailable(details={"service": "projects"})
+        fetched_count += len(missing) - len(remaining)
         missing = remaining
+    return fetched_count
 
 
 def _restore_live_link(*, site_id: uuid.UUID) -> None:

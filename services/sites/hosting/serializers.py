@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from hosting.addresses import site_urls
 from hosting.domains import dns_records
 from hosting.hostnames import hostname_clean
-from hosting.models import Deployment, Domain, Site
+from hosting.models import Deployment, DeploymentFile, Domain, Site
 from hosting.slugs import slug_problem
+from hosting.store import blob_etag
 
 
 class SlugField(serializers.CharField):
@@ -53,26 +52,6 @@ class LiveDeploymentSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     revision = serializers.IntegerField()
     created_at = serializers.DateTimeField()
-
-
-def site_urls(slug: str, hostnames: list[str] = ()) -> list[str]:
-    """Verified custom domains first, then the platform's subdomain, then its path form."""
-    sites = settings.SITES
-    scheme = sites["SITE_SCHEME"]
-    port = _gateway_port(sites["PUBLIC_URL"], scheme)
-    return [
-        *(f"{scheme}://{hostname}{port}/" for hostname in hostnames),
-        f"{scheme}://{slug}.{sites['DOMAIN']}{port}/",
-        f"{sites['PUBLIC_URL']}/s/{slug}/",
-    ]
-
-
-def _gateway_port(public_url: str, scheme: str) -> str:
-    """`:8080` when the gateway that serves sites listens on a port the scheme does not imply."""
-    parsed = urlsplit(public_url)
-    if parsed.port is None or parsed.scheme != scheme:
-        return ""
-    return f":{parsed.port}"
 
 
 class SiteSerializer(serializers.ModelSerializer):
@@ -128,6 +107,31 @@ class DeploymentSerializer(serializers.ModelSerializer):
     def get_live(self, deployment: Deployment) -> bool:
         site = self.context.get("site")
         return bool(site and site.status == Site.Status.LIVE and site.live_deployment_id == deployment.pk)
+
+
+class DeploymentFileSerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(read_only=True, help_text="The SHA-256 of the file's bytes, in hex.")
+    etag = serializers.SerializerMethodField(
+        help_text="The strong ETag the site answers this file with (its gzip form, when sent, has another)."
+    )
+
+    class Meta:
+        model = DeploymentFile
+        fields = ["path", "size", "content_type", "sha256", "etag"]
+        read_only_fields = fields
+
+    def get_etag(self, file: DeploymentFile) -> str:
+        return blob_etag(file.sha256, file.size)
+
+
+class DeploymentDetailSerializer(DeploymentSerializer):
+    files = DeploymentFileSerializer(
+        many=True, read_only=True, help_text="Every file of the deployment, in path order."
+    )
+
+    class Meta(DeploymentSerializer.Meta):
+        fields = [*DeploymentSerializer.Meta.fields, "files"]
+        read_only_fields = fields
 
 
 class DomainCreateSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from django.db.models import Prefetch, QuerySet
 
 from hosting import peers
 from hosting.errors import DeploymentNotFound, SiteDisabled, SiteLimitReached, SiteNotFound, SlugTaken
-from hosting.models import Deployment, Domain, Owner, Site
+from hosting.models import Deployment, DeploymentFile, Domain, Owner, Site
 from hosting.publication_notices import publication_changed, publication_removed
 from hosting.store import store
 
@@ -42,6 +42,18 @@ def site_get(*, owner_id: uuid.UUID, site_id: uuid.UUID, for_update: bool = Fals
 
 def deployment_get(*, site: Site, deployment_id: uuid.UUID) -> Deployment:
     deployment = Deployment.objects.filter(site=site, pk=deployment_id).first()
+    if deployment is None:
+        raise DeploymentNotFound()
+    return deployment
+
+
+def deployment_with_files(*, owner_id: uuid.UUID, site_id: uuid.UUID, deployment_id: uuid.UUID) -> Deployment:
+    """One deployment of the owner's site with its files in path order (two queries); 404 otherwise."""
+    deployment = (
+        Deployment.objects.filter(site__owner_id=owner_id, site_id=site_id, pk=deployment_id)
+        .prefetch_related(Prefetch("files", queryset=DeploymentFile.objects.order_by("path")))
+        .first()
+    )
     if deployment is None:
         raise DeploymentNotFound()
     return deployment

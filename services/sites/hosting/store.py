@@ -74,6 +74,11 @@ def blob_mtime(sha256: str) -> int:
     return MTIME_BASE + int(sha256[:7], 16)
 
 
+def blob_etag(sha256: str, size: int) -> str:
+    """The strong ETag nginx sends for the file's bytes as stored: `"<mtime hex>-<size hex>"`."""
+    return f'"{blob_mtime(sha256):x}-{size:x}"'
+
+
 @dataclass(frozen=True)
 class StoredFile:
     path: str
@@ -81,11 +86,15 @@ class StoredFile:
 
 
 class SiteStore(Protocol):
-    """What publishing needs from a store; an object-store backend would implement the same."""
+    """What publishing and rebuilding need from a store; an object-store backend would implement the same."""
 
     def blobs_missing(self, sha256s: Iterable[str]) -> set[str]: ...
     def blob_put(self, *, sha256: str, data: bytes, content_type: str) -> None: ...
     def deployment_put(self, *, deployment_id, files: list[StoredFile]) -> None: ...
+    def deployment_missing(self, *, deployment_id, files: list[StoredFile]) -> list[StoredFile]: ...
+    def deployment_fill(
+        self, *, deployment_id, files: list[StoredFile], missing: list[StoredFile]
+    ) -> None: ...
     def deployment_delete(self, *, deployment_id) -> None: ...
     def live_point(self, *, slug: str, deployment_id) -> None: ...
     def live_remove(self, *, slug: str) -> None: ...
@@ -161,18 +170,40 @@ class FilesystemStore:
         try:
             building.mkdir()
             for file in files:
-                blob = self.blob_path(file.sha256)
-                destination = building / file.path
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                os.link(blob, destination)
-                packed = blob.with_name(f"{file.sha256}.gz")
-                # A project file that is itself named `<path>.gz` wins over our compressed copy.
-                if f"{file.path}.gz" not in paths and packed.is_file():
-                    os.link(packed, destination.with_name(f"{destination.name}.gz"))
+                self._link(file, tree=building, paths=paths)
             os.rename(building, final)
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
+
+    def deployment_missing(self, *, deployment_id, files: list[StoredFile]) -> list[StoredFile]:
+        """Which of the deployment's files its tree lacks (all of them when the tree is gone)."""
+        tree = self.deployment_path(deployment_id)
+        if not tree.is_dir():
+            return list(files)
+        return [file for file in files if not (tree / file.path).is_file()]
+
+    def deployment_fill(self, *, deployment_id, files: list[StoredFile], missing: list[StoredFile]) -> None:
+        """Link the `missing` files of `files` back into the deployment's existing tree.
+
+        Each file appears whole (a hard link), and only where nothing is: what was there stays.
+        """
+        tree = self.deployment_path(deployment_id)
+        paths = {file.path for file in files}
+        for file in missing:
+            self._link(file, tree=tree, paths=paths)
+
+    def _link(self, file: StoredFile, *, tree: Path, paths: set[str]) -> None:
+        blob = self.blob_path(file.sha256)
+        destination = tree / file.path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.link(blob, destination)
+        packed = blob.with_name(f"{file.sha256}.gz")
+        # A project file that is itself named `<path>.gz` wins over our compressed copy.
+        if f"{file.path}.gz" not in paths and packed.is_file():
+            with contextlib.suppress(FileExistsError):
+                os.link(packed, destination.with_name(f"{destination.name}.gz"))
 
     def deployment_delete(self, *, deployment_id) -> None:
         """Remove a deployment's tree (its blobs stay: other deployments may share them)."""
@@ -306,6 +337,30 @@ def _fsync_directory(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def store_writable_check(files: FilesystemStore) -> None:
+    """Raise, saying why, unless each folder publishing writes takes a file, durably, and lets it go.
+
+    A readiness check: a pod whose store is read-only or full would fail every publish.
+    """
+    for folder in ("blobs", "deployments", "live"):
+        probe = files.root / folder / f".ready-{uuid.uuid4().hex[:8]}"
+        try:
+            with open(probe, "wb") as handle:
+                handle.write(b"ready")
+                os.fsync(handle.fileno())
+            probe.unlink()
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+            raise StoreNotWritable(
+                f"the site store cannot write in {files.root / folder}: {exc.strerror}"
+            ) from exc
+
+
+class StoreNotWritable(OSError):
+    """The site store refuses writes (read-only, full, missing, or owned by another user)."""
 
 
 @cache

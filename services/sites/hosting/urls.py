@@ -8,6 +8,11 @@ urlpatterns = [
     path("", views.SiteListView.as_view(), name="sites"),
     path("<uuid:site_id>/", views.SiteDetailView.as_view(), name="site"),
     path("<uuid:site_id>/deployments/", views.DeploymentListView.as_view(), name="deployments"),
+    path(
+        "<uuid:site_id>/deployments/<uuid:deployment_id>/",
+        views.DeploymentDetailView.as_view(),
+        name="deployment",
+    ),
     path("<uuid:site_id>/rollback/", views.SiteRollbackView.as_view(), name="site-rollback"),
     path("<uuid:site_id>/unpublish/", views.SiteUnpublishView.as_view(), name="site-unpublish"),
     path("<uuid:site_id>/republish/", views.SiteRepublishView.as_view(), name="site-republish"),

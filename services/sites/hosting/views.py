@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from hosting import domains, publishing, sites
 from hosting.models import Site
 from hosting.serializers import (
+    DeploymentDetailSerializer,
     DeploymentSerializer,
     DomainCreateSerializer,
     DomainSerializer,
@@ -120,6 +121,18 @@ class DeploymentListView(OwnedSiteMixin, GenericAPIView):
         site = sites.site_get(owner_id=request.user.id, site_id=site_id)
         body = DeploymentSerializer(published.deployment, context={"site": site}).data
         return Response(body, status=status.HTTP_201_CREATED if published.created else status.HTTP_200_OK)
+
+
+class DeploymentDetailView(OwnedSiteView):
+    @extend_schema(
+        responses={200: DeploymentDetailSerializer, **error_responses(401, 404)},
+        summary="One deployment of the site, with every file it serves",
+    )
+    def get(self, request, site_id, deployment_id):
+        deployment = sites.deployment_with_files(
+            owner_id=request.user.id, site_id=site_id, deployment_id=deployment_id
+        )
+        return Response(DeploymentDetailSerializer(deployment, context={"site": self.site}).data)
 
 
 class SiteRollbackView(OwnedSiteView):

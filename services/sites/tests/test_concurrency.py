@@ -1,8 +1,12 @@
 """Races on committed transactions: two requests at once never make two of what there must be one of."""
 
+import threading
+
 import pytest
+from django.db import connection, transaction
 
 from hosting.models import Deployment, Site
+from hosting.reconcile import store_reconcile
 from oasis_common.testing import run_concurrently
 from tests.conftest import SITE_FILES, client_for
 
@@ -56,12 +60,6 @@ def test_the_site_limit_holds_under_concurrent_creations(projects, user_id, sett
 
 
 def test_reconciling_while_a_publish_commits_leaves_the_new_deployment_live(projects, user_id, site_store):
-    import threading
-
-    from django.db import connection, transaction
-
-    from hosting.reconcile import store_reconcile
-
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's row locks")
     project_id = projects.add(user_id, SITE_FILES)

@@ -1,5 +1,11 @@
 """The platform probes and metrics as the sites service answers them."""
 
+import re
+
+import pytest
+
+from hosting.store import StoreNotWritable, store_writable_check
+
 
 def test_healthz_answers_without_touching_the_database(anonymous, django_assert_num_queries):
     with django_assert_num_queries(0):
@@ -28,3 +34,19 @@ def test_the_api_needs_a_token(anonymous):
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_the_store_check_passes_on_a_writable_store_and_leaves_nothing_behind(site_store):
+    store_writable_check(site_store)
+
+    assert [path for path in site_store.root.rglob("*") if path.is_file()] == []
+
+
+def test_the_store_check_says_which_folder_of_the_store_refuses_writes(site_store):
+    # Root ignores file modes, so the folder is made something no file can be written in.
+    live = site_store.root / "live"
+    live.rmdir()
+    live.write_bytes(b"")
+
+    with pytest.raises(StoreNotWritable, match=rf"cannot write in {re.escape(str(live))}: Not a directory"):
+        store_writable_check(site_store)

@@ -10,6 +10,7 @@ ROUTES = [
     ("patch", "{site}/", {"slug": "-invalid-"}),
     ("delete", "{site}/", None),
     ("get", "{site}/deployments/", None),
+    ("get", "{site}/deployments/{deployment}/", None),
     ("post", "{site}/deployments/", {"revision": "invalid"}),
     ("post", "{site}/rollback/", {"deployment": "invalid"}),
     ("post", "{site}/rollback/", {"deployment": "{deployment}"}),

@@ -184,12 +184,6 @@ def test_a_verified_domain_becomes_the_address_projects_shows_and_removing_it_re
 
 
 def test_the_reconciling_round_also_sends_what_projects_missed(api, site, projects, monkeypatch):
-    import io
-
-    from django.core.management import call_command
-
-    from hosting.models import Site
-
     Site.objects.filter(pk=site["id"]).update(publication_version=5, publication_sent=4)
     out = io.StringIO()
 

@@ -2,8 +2,9 @@
 
 import pytest
 
+import hosting.store
 from hosting.models import Deployment, DeploymentFile, Site
-from hosting.store import FilesystemStore
+from hosting.store import FilesystemStore, blob_mtime
 from tests.conftest import SITE_FILES
 from tests.peers import sha
 
@@ -165,8 +166,6 @@ def test_a_failure_while_linking_the_tree_leaves_no_partial_tree(
     api, site, published, projects, project_id, site_store, monkeypatch
 ):
     projects.commit(project_id, {"index.html": b"two", "about.html": b"about"})
-    import hosting.store
-
     calls = []
     original = hosting.store.os.link
 
@@ -273,6 +272,66 @@ def test_deployments_are_listed_newest_first_in_a_fixed_number_of_queries(
     assert rows[1]["file_count"] == 3
     assert rows[1]["published_by"] == str(user_id)
     assert set(rows[0]) == {"id", "revision", "file_count", "size", "published_by", "created_at", "live"}
+
+
+def test_one_deployment_is_read_with_every_file_it_serves_in_a_fixed_number_of_queries(
+    api, site, published, django_assert_num_queries
+):
+    with django_assert_num_queries(3):
+        response = api.get(f"{deployments_url(site)}{published['id']}/")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert {key: body[key] for key in ("id", "revision", "file_count", "live")} == {
+        "id": published["id"],
+        "revision": 1,
+        "file_count": 3,
+        "live": True,
+    }
+    index = SITE_FILES["index.html"]
+    assert [file["path"] for file in body["files"]] == ["css/site.css", "img/dot.png", "index.html"]
+    assert body["files"][2] == {
+        "path": "index.html",
+        "size": len(index),
+        "content_type": "text/html",
+        "sha256": sha(index),
+        "etag": f'"{blob_mtime(sha(index)):x}-{len(index):x}"',
+    }
+
+
+def test_the_etag_of_a_file_is_the_one_its_stored_bytes_are_served_with(api, site, published, site_store):
+    """nginx's ETag is `"<mtime hex>-<size hex>"` of the file it sends: the linked blob."""
+    response = api.get(f"{deployments_url(site)}{published['id']}/")
+
+    for file in response.json()["files"]:
+        stat = (site_store.deployment_path(published["id"]) / file["path"]).stat()
+        assert file["etag"] == f'"{int(stat.st_mtime):x}-{stat.st_size:x}"'
+
+
+def test_an_earlier_deployment_is_read_as_not_live(api, site, published, projects, project_id):
+    projects.commit(project_id, {"index.html": b"two"})
+    publish(api, site)
+
+    response = api.get(f"{deployments_url(site)}{published['id']}/")
+
+    assert response.json()["live"] is False
+    assert len(response.json()["files"]) == 3
+
+
+def test_a_deployment_that_does_not_exist_is_not_found(api, site, published):
+    response = api.get(f"{deployments_url(site)}00000000-0000-4000-8000-000000000001/")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "deployment_not_found"
+
+
+def test_a_deployment_of_another_of_your_sites_is_not_found_on_this_one(api, site, published, project_id):
+    other = api.post(SITES, {"project_id": project_id, "slug": "other-site"}, format="json").json()
+
+    response = api.get(f"{deployments_url(other)}{published['id']}/")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "deployment_not_found"
 
 
 def test_a_project_without_files_has_nothing_to_publish(api, projects, user_id):

@@ -1,6 +1,7 @@
 """Configuration: safe development defaults, and production refusing to start half-configured."""
 
 import runpy
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,8 @@ def environment(monkeypatch, tmp_path):
     def load(**values) -> dict:
         for name, value in values.items():
             monkeypatch.setenv(name, value)
+        # The shared settings are a module, imported once per process: compute them anew.
+        monkeypatch.delitem(sys.modules, "oasis_common.service_settings", raising=False)
         return runpy.run_path(str(SETTINGS))["SITES"]
 
     return load

@@ -621,7 +621,7 @@ function Chat({
               <p class="run-status small" data-testid="run-status">
                 {TERMINAL.has(turn.status) ? (
                   <>
-                    <span class={`pill ${turn.status}`}>{turn.status.replace("_", " ")}</span>
+                    <span class={`pill ${turn.status}`}>{turn.status.replaceAll("_", " ")}</span>
                     {turn.cost !== undefined && <> · cost {credits(turn.cost)}</>}
                   </>
                 ) : (

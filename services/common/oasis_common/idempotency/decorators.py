@@ -19,6 +19,7 @@ from django.http import Http404
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from oasis_common.context import get_request_id
 from oasis_common.errors import ServiceError, Unprocessable, exception_handler
 from oasis_common.idempotency.models import IdempotencyRecord
 
@@ -50,7 +51,11 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
             f"This {HEADER} was already used with a different request.",
             code="idempotency_key_reused",
         )
-    return Response(record.response_body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
+    body = record.response_body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        # The same answer, under the id of the request it now answers.
+        body = {**body, "error": {**body["error"], "request_id": get_request_id()}}
+    return Response(body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
 
 
 def idempotent(view_method):

@@ -10,8 +10,9 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from credits.accounts import account_lock
+from credits.adjustments import ledger_adjust
 from credits.holds import hold_capture, hold_create, hold_release
-from credits.ledger import ledger_adjust, ledger_post
+from credits.ledger import ledger_post
 from credits.models import CreditAccount, EntryKind, Hold, LedgerEntry
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from credits.adjustments import ledger_adjust
 from credits.holds import hold_create, holds_release_expired
-from credits.ledger import ledger_adjust
 from credits.models import EntryKind, Hold, HoldStatus, LedgerEntry
 from oasis_common.testing import service_token_for, user_token
 from tests.conftest import client_for

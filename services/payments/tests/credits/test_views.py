@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from credits.accounts import account_open
+from credits.adjustments import ledger_adjust
 from credits.holds import hold_create
-from credits.ledger import ledger_adjust
 from credits.models import EntryKind, LedgerEntry
 from oasis_common.testing import service_token_for, user_token
 from tests.helpers import error_of

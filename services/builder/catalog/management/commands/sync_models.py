@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from catalog.catalog import catalog_sync
+from catalog.registry import catalog_sync
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""The credits app's commands: checking the ledger and releasing expired holds."""

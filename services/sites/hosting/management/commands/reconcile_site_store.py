@@ -42,9 +42,11 @@ class Command(BaseCommand):
             if notices.sent or notices.failed:
                 summary += f" Sent {notices.sent} site state(s) to projects, {notices.failed} to retry."
             if report.trees_missing:
-                # A live deployment without its files: publish it again to rebuild it.
                 missing = ", ".join(report.trees_missing)
-                raise CommandError(f"{summary} Live deployments missing from the store: {missing}")
+                raise CommandError(
+                    f"{summary} Live deployments missing from the store "
+                    f"(`manage.py rebuild_site_store` restores them): {missing}"
+                )
             changed = report.links_set or report.links_removed or report.trees_removed or notices.sent
             # On a loop, only rounds that changed something are worth a log line.
             return summary if changed or every is None else None

@@ -1,4 +1,7 @@
-"""Project operations, each scoped to its owner from the first line: another user's project is a 404."""
+"""A project's life: listing, creating (empty, from a template or from files), changing and deleting it.
+
+Each operation is scoped to its owner from the first line: another user's project is a 404.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +23,6 @@ def project_list(*, owner_id, search: str = "") -> QuerySet[Project]:
     if search:
         projects = projects.filter(Q(name__icontains=search) | Q(description__icontains=search))
     return with_publication(projects.order_by("-updated_at", "-created_at"))
-
-
-def project_get(*, owner_id, project_id) -> Project:
-    project = Project.objects.filter(owner_id=owner_id, pk=project_id).first()
-    if project is None:
-        raise NotFound("No such project.")
-    return project
 
 
 def _name_taken(name: str) -> Conflict:

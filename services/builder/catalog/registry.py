@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils import timezone
 
 from catalog.models import LanguageModel
 from oasis_common.errors import ServiceError
@@ -148,6 +149,19 @@ def endpoint_for(model: LanguageModel) -> Endpoint:
     base_url = model.base_url or oasis["OPENAI_BASE_URL"] or None
     key = os.environ.get(model.api_key_env, "") if model.api_key_env else oasis["OPENAI_API_KEY"]
     return Endpoint(base_url=base_url, api_key=key or NO_KEY)
+
+
+def model_problem_record(*, model: LanguageModel, problem: str) -> None:
+    """Note for operators (the admin's catalog) that the endpoint refused `model`, and why."""
+    model.problem, model.problem_at = problem[:300], timezone.now()
+    LanguageModel.objects.filter(pk=model.pk).update(problem=model.problem, problem_at=model.problem_at)
+
+
+def model_problem_clear(*, model: LanguageModel) -> None:
+    """The endpoint served `model` again: its noted problem is over."""
+    if model.problem:
+        model.problem, model.problem_at = "", None
+        LanguageModel.objects.filter(pk=model.pk).update(problem="", problem_at=None)
 
 
 def tokens_for_text(text: str) -> int:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import status
 
-from catalog import catalog
+from catalog import registry
 from catalog.models import LanguageModel
 from generations import context, events, peers
 from generations.models import ACTIVE, Generation, Message, Role, Status, UserSlot
@@ -61,31 +61,26 @@ def generation_estimate(
     """The first request's input tokens and the credits to hold: the most the run may cost."""
     oasis = settings.OASIS
     project_tokens = min(oasis["CONTEXT_BUDGET_TOKENS"], -(-int(project.get("size", 0)) // 4))
-    input_tokens = SYSTEM_PROMPT_TOKENS + project_tokens + history_tokens + catalog.tokens_for_text(prompt)
+    input_tokens = SYSTEM_PROMPT_TOKENS + project_tokens + history_tokens + registry.tokens_for_text(prompt)
     output_tokens = min(oasis["MAX_OUTPUT_TOKENS"], model.max_output_tokens * CEILING_TURNS)
-    ceiling = catalog.cost_credits(
+    ceiling = registry.cost_credits(
         model=model, input_tokens=input_tokens * CEILING_TURNS, output_tokens=output_tokens
     )
     if max_credits is not None:
-        smallest = catalog.cost_credits(model=model, input_tokens=input_tokens, output_tokens=256)
+        smallest = registry.cost_credits(model=model, input_tokens=input_tokens, output_tokens=256)
         if max_credits < smallest:
             raise CeilingTooLow(details={"max_credits": [f"At least {smallest} credits are needed."]})
         ceiling = min(ceiling, max_credits)
     return Estimate(model=model, input_tokens=input_tokens, ceiling=max(1, ceiling), project=project)
 
 
-def history_of(*, user_id, project_id) -> list[tuple[str, str]]:
-    rows = Message.objects.filter(user_id=user_id, project_id=project_id).order_by("created_at")
-    return list(rows.values_list("role", "content"))
-
-
 def estimate_for(
     *, user_id, project: dict, prompt: str, model_slug: str | None, max_credits: int | None
 ) -> Estimate:
     """The estimate for the caller's `project`, its metadata as `peers.project_get` answered it."""
-    model = catalog.model_get(slug=model_slug)
+    model = registry.model_get(slug=model_slug)
     history = context.compact_history(
-        history_of(user_id=user_id, project_id=project["id"]),
+        context.history_of(user_id=user_id, project_id=project["id"]),
         budget_tokens=settings.OASIS["HISTORY_BUDGET_TOKENS"],
     )
     history_tokens = context.messages_tokens(history)

@@ -1,11 +1,11 @@
-"""simplejwt token classes that sign with our keyring, name their key in `kid`, and carry whole seconds.
+"""Access and refresh tokens, the pair a sign-in holds: simplejwt classes signing with our keyring.
 
-An access token's audience is the API's (`JWT_AUDIENCE`); a refresh token's is one only
-auth accepts (`JWT_REFRESH_AUDIENCE`), so a service that checks the audience, as every
-verifier must, cannot take a refresh token for a credential even if it forgets
-`token_type`. `iat`, `nbf` and `exp` are whole seconds, as RFC 7519 verifiers expect. Every
-refresh token, and every access token minted from one, carries its family in `fam`: the
-`jti` of the refresh token its sign-in started with.
+They name their signing key in `kid`. An access token's audience is the API's
+(`JWT_AUDIENCE`); a refresh token's is one only auth accepts (`JWT_REFRESH_AUDIENCE`), so a
+service that checks the audience, as every verifier must, cannot take a refresh token for a
+credential even if it forgets `token_type`. `iat`, `nbf` and `exp` are whole seconds, as RFC
+7519 verifiers expect. Every refresh token, and every access token minted from one, carries
+its family in `fam`: the `jti` of the refresh token its sign-in started with.
 """
 
 from __future__ import annotations

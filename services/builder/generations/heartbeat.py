@@ -1,0 +1,83 @@
+"""A running run's heartbeat: it marks the run alive every few seconds and notices a cancel request.
+
+The beats of every run in a process are made together, by one thread with one database
+connection and two queries a beat, however many runs the process carries.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.db import connection
+from django.utils import timezone
+
+from generations.models import Generation, Status
+
+logger = logging.getLogger("oasis.runner")
+
+
+class Heartbeat:
+    """One run's beat, and the flag its cancel request sets."""
+
+    def __init__(self, generation_id, interval: float) -> None:
+        self.generation_id = generation_id
+        self.interval = interval
+        self.cancel_requested = threading.Event()
+
+    def start(self) -> None:
+        _heartbeats.add(self)
+
+    def stop(self) -> None:
+        _heartbeats.discard(self)
+
+
+class _Heartbeats:
+    """The process's heartbeat thread, running while any run is registered."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.beating: set[Heartbeat] = set()
+        self.thread: threading.Thread | None = None
+
+    def add(self, heartbeat: Heartbeat) -> None:
+        with self.lock:
+            self.beating.add(heartbeat)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._beat, daemon=True, name="heartbeats")
+                self.thread.start()
+
+    def discard(self, heartbeat: Heartbeat) -> None:
+        with self.lock:
+            self.beating.discard(heartbeat)
+
+    def _beat(self) -> None:
+        try:
+            while True:
+                with self.lock:
+                    if not self.beating:
+                        self.thread = None
+                        return
+                    interval = min(heartbeat.interval for heartbeat in self.beating)
+                time.sleep(interval)
+                with self.lock:
+                    beating = {heartbeat.generation_id: heartbeat for heartbeat in self.beating}
+                if beating:
+                    _beat_once(beating)
+        finally:
+            connection.close()
+
+
+def _beat_once(beating: dict) -> None:
+    try:
+        Generation.objects.filter(pk__in=beating, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+        cancelled = Generation.objects.filter(pk__in=beating, cancel_requested=True)
+        for generation_id in cancelled.values_list("pk", flat=True):
+            beating[generation_id].cancel_requested.set()
+    except Exception:
+        logger.exception("A heartbeat of %d runs failed; the next one tries again", len(beating))
+        connection.close()
+
+
+_heartbeats = _Heartbeats()

@@ -1,0 +1,124 @@
+"""Connections off the request path: a dropped one costs one retried query, never errors until a restart."""
+
+import asyncio
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import OperationalError, connection
+
+from catalog.registry import catalog_sync
+from generations import events
+from generations.connections import off_request_thread
+from generations.events import event_append, events_after
+from generations.models import Event, Generation
+
+
+@pytest.fixture
+def generation(transactional_db, user_id):
+    model = catalog_sync()[0]
+    return Generation.objects.create(
+        user_id=user_id, project_id=uuid.uuid4(), model=model, prompt="a site", ceiling=10
+    )
+
+
+def on_one_thread(*calls):
+    """Run coroutine factories one after another on one loop whose executor has a single thread."""
+
+    async def main():
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(1))
+        return [await call() for call in calls]
+
+    return asyncio.run(main())
+
+
+def test_a_query_that_fails_on_a_dropped_connection_is_asked_once_more_on_a_new_one(db):
+    attempts = []
+
+    def query():
+        attempts.append(connection.connection is not None)
+        if len(attempts) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return "answer"
+
+    assert on_one_thread(off_request_thread(query)) == ["answer"]
+    assert len(attempts) == 2
+
+
+def test_a_query_failing_twice_is_an_error(db):
+    def query():
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with pytest.raises(OperationalError):
+        on_one_thread(off_request_thread(query))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the server drops connections on PostgreSQL")
+def test_a_stream_read_survives_the_server_dropping_its_connection(generation):
+    event_append(generation_id=generation.id, type="status", data={"status": "running"})
+    read = off_request_thread(events_after)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (test_pid,) = cursor.fetchone()
+
+    def drop_every_other_connection():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s",
+                [test_pid],
+            )
+        connection.close()
+
+    async def terminate():
+        # From a thread of its own, as the server would: the reader's connection is one of those dropped.
+        dropper = threading.Thread(target=drop_every_other_connection)
+        dropper.start()
+        dropper.join()
+
+    first, _, second = on_one_thread(
+        lambda: read(generation_id=generation.id, after=0),
+        terminate,
+        lambda: read(generation_id=generation.id, after=0),
+    )
+
+    assert [event["seq"] for event in first] == [event["seq"] for event in second] == [1]
+
+
+def test_an_event_write_cut_before_its_commit_is_written_once_more(generation, monkeypatch):
+    real = events._event_insert
+    calls = []
+
+    def cut_once(**kwargs):
+        calls.append(kwargs["attempt"])
+        if len(calls) == 1:
+            kwargs["attempt"].seq = 1  # the number was taken, then the connection dropped
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(**kwargs)
+
+    monkeypatch.setattr(events, "_event_insert", cut_once)
+
+    event = event_append(generation_id=generation.id, type="status", data={"status": "running"})
+
+    assert event.seq == 1
+    assert list(Event.objects.filter(generation=generation).values_list("seq", "type")) == [(1, "status")]
+
+
+def test_an_event_whose_commit_landed_before_the_connection_dropped_is_not_written_twice(
+    generation, monkeypatch
+):
+    real = events._event_insert
+
+    def lands_then_drops(**kwargs):
+        real(**kwargs)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(events, "_event_insert", lands_then_drops)
+
+    event = event_append(generation_id=generation.id, type="text", data={"delta": "Hello"})
+
+    assert (event.seq, event.type, event.data) == (1, "text", {"delta": "Hello"})
+    assert Event.objects.filter(generation=generation).count() == 1
+    assert Generation.objects.get(pk=generation.pk).event_seq == 1

@@ -1,0 +1,232 @@
+"""One streamed turn: tool calls put back together from their pieces, announced once, usage counted."""
+
+from types import SimpleNamespace
+
+import openai
+import pytest
+
+from catalog.models import LanguageModel
+from generations.budget import Budget
+from generations.finishing import RunStopped, failed
+from generations.model_stream import (
+    ANNOUNCE_SCAN_CHARS,
+    StreamBroken,
+    ToolCallAssembly,
+    stream_turn,
+    streamed_arguments,
+    visible_arguments,
+)
+
+
+def piece(index, *, id=None, name=None, arguments=None):
+    function = None if name is None and arguments is None else SimpleNamespace(name=name, arguments=arguments)
+    return SimpleNamespace(index=index, id=id, function=function)
+
+
+def chunk(*, content=None, pieces=None, finish_reason=None, usage=None):
+    delta = SimpleNamespace(content=content, tool_calls=pieces)
+    return SimpleNamespace(choices=[SimpleNamespace(delta=delta, finish_reason=finish_reason)], usage=usage)
+
+
+class Stream:
+    """What the SDK's stream looks like to a turn: a context manager yielding chunks, maybe breaking."""
+
+    def __init__(self, chunks, *, breaks_with=None):
+        self.chunks = chunks
+        self.breaks_with = breaks_with
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __iter__(self):
+        yield from self.chunks
+        if self.breaks_with is not None:
+            raise self.breaks_with
+
+
+class Listener:
+    def __init__(self, *, stop_after_chunks=None):
+        self.seen = []
+        self.stop_after_chunks = stop_after_chunks
+
+    def on_text(self, delta):
+        self.seen.append(("text", delta))
+
+    def on_tool_call(self, call, visible):
+        self.seen.append(("tool_call", call["id"], call["name"], visible))
+
+    def on_chunk(self):
+        chunks = sum(1 for kind, *_ in self.seen if kind == "chunk") + 1
+        self.seen.append(("chunk",))
+        if self.stop_after_chunks == chunks:
+            raise failed("timeout", "too long")
+
+    def on_turn_end(self):
+        self.seen.append(("end",))
+
+
+@pytest.fixture
+def budget():
+    return Budget(model=LanguageModel(input_price=1, output_price=1, max_output_tokens=1000), ceiling=100)
+
+
+@pytest.mark.parametrize(
+    ("pieces", "calls"),
+    [
+        # One call in one piece.
+        (
+            [piece(0, id="a", name="write_file", arguments='{"path": "a.html", "content": "x"}')],
+            [{"id": "a", "name": "write_file", "arguments": '{"path": "a.html", "content": "x"}'}],
+        ),
+        # Name and arguments split across pieces, the id only on the first.
+        (
+            [
+                piece(0, id="a", name="write_", arguments=""),
+                piece(0, name="file", arguments='{"pa'),
+                piece(0, arguments='th": "b.css"}'),
+            ],
+            [{"id": "a", "name": "write_file", "arguments": '{"path": "b.css"}'}],
+        ),
+        # Two calls interleaved, numbered out of order; a missing id is made from the index.
+        (
+            [
+                piece(1, name="read_file", arguments='{"path":'),
+                piece(0, id="first", name="list_files", arguments="{}"),
+                piece(1, arguments=' "x.js"}'),
+            ],
+            [
+                {"id": "first", "name": "list_files", "arguments": "{}"},
+                {"id": "call_1", "name": "read_file", "arguments": '{"path": "x.js"}'},
+            ],
+        ),
+    ],
+)
+def test_streamed_pieces_are_assembled_into_whole_calls_in_index_order(pieces, calls):
+    assembly = ToolCallAssembly()
+    for each in pieces:
+        assembly.take(each)
+
+    finished = [{key: call[key] for key in ("id", "name", "arguments")} for call in assembly.finished()]
+
+    assert finished == calls
+
+
+def test_a_call_is_announced_once_as_soon_as_its_path_has_arrived():
+    assembly = ToolCallAssembly()
+
+    assert assembly.take(piece(0, id="a", name="write_file", arguments='{"pa')) is None
+    announced = assembly.take(piece(0, arguments='th": "index.html", "content": "<h'))
+    again = assembly.take(piece(0, arguments='1>"}'))
+
+    assert announced == {"id": "a", "name": "write_file", "arguments": {"path": "index.html"}}
+    assert again is None
+    assert assembly.finished()[0]["announced"] is True
+
+
+def test_a_rename_is_announced_when_both_of_its_paths_are_known():
+    assembly = ToolCallAssembly()
+
+    assert assembly.take(piece(0, id="r", name="rename_file", arguments='{"from_path": "a.html", ')) is None
+    announced = assembly.take(piece(0, arguments='"to_path": "b.html"}'))
+
+    assert announced["arguments"] == {"from_path": "a.html", "to_path": "b.html"}
+
+
+@pytest.mark.parametrize(
+    ("name", "partial", "visible"),
+    [
+        ("write_file", '{"path": "a\\"b.html"', {"path": 'a"b.html'}),  # escapes decoded
+        ("write_file", '{"content": "x", "path": "late.html"', {"path": "late.html"}),
+        ("list_files", "{}", {}),  # a tool without paths: announced at once
+        ("no_such_tool", '{"path": "a"}', None),  # the tool run will refuse it: announced at the end
+        ("write_f", '{"path": "a"}', None),  # a name still streaming
+        ("write_file", '{"content": "' + "x" * ANNOUNCE_SCAN_CHARS + '", "path": "a"', None),
+    ],
+)
+def test_visible_arguments_of_a_call_still_streaming(name, partial, visible):
+    assert streamed_arguments(name, partial) == visible
+
+
+@pytest.mark.parametrize(
+    ("raw", "visible"),
+    [
+        ('{"path": "a.html", "content": "x"}', {"path": "a.html"}),
+        ("", {}),
+        ("not json", {}),
+        ('["a list"]', {}),
+    ],
+)
+def test_visible_arguments_of_a_finished_call(raw, visible):
+    assert visible_arguments(raw) == visible
+
+
+def test_a_turn_tells_its_listener_as_it_goes_and_counts_the_reported_usage(budget):
+    stream = Stream(
+        [
+            chunk(content="Hello "),
+            chunk(
+                content="there", pieces=[piece(0, id="c", name="write_file", arguments='{"path": "a.html"}')]
+            ),
+            chunk(finish_reason="tool_calls"),
+            SimpleNamespace(choices=[], usage=SimpleNamespace(prompt_tokens=30, completion_tokens=7)),
+        ]
+    )
+    listener = Listener()
+
+    turn = stream_turn(stream, listener=listener, budget=budget, input_estimate=999)
+
+    assert (turn.text, turn.finish_reason, [call["id"] for call in turn.tool_calls]) == (
+        "Hello there",
+        "tool_calls",
+        ["c"],
+    )
+    assert [event for event in listener.seen if event[0] != "chunk"] == [
+        ("text", "Hello "),
+        ("text", "there"),
+        ("tool_call", "c", "write_file", {"path": "a.html"}),
+        ("end",),
+    ]
+    assert (budget.input_tokens, budget.output_tokens) == (30, 7)
+
+
+def test_without_reported_usage_the_turn_is_estimated_once(budget):
+    text, arguments = "x" * 40, '{"path": "a.html"}'  # 40 + 18 characters: 15 tokens at four a token
+    stream = Stream(
+        [
+            chunk(content=text, pieces=[piece(0, id="c", name="write_file", arguments=arguments)]),
+            chunk(finish_reason="stop"),
+        ]
+    )
+
+    stream_turn(stream, listener=Listener(), budget=budget, input_estimate=120)
+
+    assert (budget.input_tokens, budget.output_tokens) == (120, 15)
+
+
+def test_a_run_stopped_mid_answer_pays_for_what_streamed(budget):
+    stream = Stream([chunk(content="x" * 8), chunk(content="y" * 8), chunk(finish_reason="stop")])
+
+    with pytest.raises(RunStopped):
+        stream_turn(stream, listener=Listener(stop_after_chunks=2), budget=budget, input_estimate=50)
+
+    assert (budget.input_tokens, budget.output_tokens) == (50, 4)
+
+
+@pytest.mark.parametrize(
+    "breaks_with",
+    [
+        None,  # the stream ended without a finish reason
+        openai.APIConnectionError(request=None),
+        ConnectionResetError(),
+    ],
+)
+def test_an_answer_that_breaks_off_is_a_broken_stream_and_costs_nothing_yet(budget, breaks_with):
+    stream = Stream([chunk(content="partial")], breaks_with=breaks_with)
+
+    with pytest.raises(StreamBroken):
+        stream_turn(stream, listener=Listener(), budget=budget, input_estimate=50)
+
+    assert (budget.input_tokens, budget.output_tokens) == (0, 0)
