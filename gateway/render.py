@@ -17,7 +17,12 @@ OASIS_GATEWAY_WORKERS (auto), OASIS_GATEWAY_ACCESS_LOG (/dev/stdout oasis_json),
 OASIS_GATEWAY_REAL_IP_FROM (comma-separated addresses or networks of trusted proxies in front
 of the gateway; their X-Forwarded-For then names the client), OASIS_SITES_STORE (the site
 store nginx serves published sites from; unset: no sites are served), OASIS_SITES_DOMAIN
-(sites answer at <slug>.<domain>; unset: only at /s/<slug>/ and verified custom domains).
+(sites answer at <slug>.<domain>; unset: only at /s/<slug>/ and verified custom domains),
+OASIS_GATEWAY_RESOLVER (the DNS servers nginx asks, again every 5 s, for upstreams named by host:
+addresses such as 127.0.0.11, Docker's; `system`: the nameservers of /etc/resolv.conf, with a
+bare name completed by its first search domain, as in a Kubernetes pod; `off`: names are resolved
+once, at start; unset: `system` when an upstream is a host name other than localhost),
+OASIS_GATEWAY_RESOLV_CONF (/etc/resolv.conf: where `system` finds them).
 """
 
 from __future__ import annotations
@@ -46,6 +51,10 @@ NETWORK = re.compile(r"^[0-9A-Fa-f.:]+(/\d{1,3})?$")
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 # The store is written into nginx directives and regular expressions: a plain absolute path.
 STORE_PATH = re.compile(r"^/[A-Za-z0-9._/\-]*$")
+# An upstream nginx resolves once, at start, without a resolver: an address, or this machine.
+STATIC_HOST = re.compile(r"^(localhost|[0-9.]+|\[[0-9A-Fa-f:.]+\])$")
+RESOLVER_ADDRESS = re.compile(r"^([0-9.]+|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)(:\d+)?$")
+RESOLV_CONF = Path("/etc/resolv.conf")
 DOMAIN = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
 # The studio (web/), built by npm; the gateway serves it at /studio/.
 STUDIO_DIST = Path(os.environ.get("OASIS_GATEWAY_STUDIO_DIST") or REPO_ROOT / "web" / "dist")
@@ -82,6 +91,10 @@ class GatewayConfig:
     preview_origin: str = ""
     sites_store: str = ""
     sites_domain: str = ""
+    # DNS servers nginx asks again (every 5 s) for upstreams named by host; empty: resolved at start.
+    resolver: list[str] = field(default_factory=list)
+    # Appended to a bare upstream name (Kubernetes: <namespace>.svc.cluster.local); empty: none.
+    search_domain: str = ""
 
     def validate(self) -> None:
         if "auth" not in self.upstreams:
@@ -108,6 +121,13 @@ class GatewayConfig:
             raise ConfigError(f"The site store is an absolute path like /srv/sites, not {self.sites_store!r}")
         if self.sites_domain and not DOMAIN.match(self.sites_domain):
             raise ConfigError(f"The sites domain looks like sites.example.com, not {self.sites_domain!r}")
+        for address in self.resolver:
+            if not RESOLVER_ADDRESS.match(address):
+                raise ConfigError(f"Resolvers are addresses such as 127.0.0.11, not {address!r}")
+        if self.search_domain and not DOMAIN.match(self.search_domain):
+            raise ConfigError(
+                f"The search domain looks like oasis.svc.cluster.local, not {self.search_domain!r}"
+            )
         if self.sites_domain and not self.sites_store:
             raise ConfigError(
                 "OASIS_SITES_DOMAIN needs OASIS_SITES_STORE, the store its sites are served from"
@@ -149,8 +169,55 @@ class GatewayConfig:
             "sites_store": environ.get("OASIS_SITES_STORE", "").strip().rstrip("/"),
             "sites_domain": environ.get("OASIS_SITES_DOMAIN", "").strip().strip(".").lower(),
         }
+        values["resolver"], values["search_domain"] = resolver_settings(
+            environ.get("OASIS_GATEWAY_RESOLVER", "").strip(),
+            upstreams,
+            Path(environ.get("OASIS_GATEWAY_RESOLV_CONF") or RESOLV_CONF),
+        )
         values.update(overrides)
         return cls(**values)
+
+    def proxy_targets(self) -> dict[str, str]:
+        """What each service's proxy_pass names: its upstream block, or a variable looked up again.
+
+        nginx resolves an upstream block's names once, at start, so a recreated container's new
+        address would never be seen; a variable's name is resolved per request (cached 5 s).
+        """
+        return {
+            service: f"$oasis_upstream_{service}" if self.resolves(address) else service
+            for service, address in self.upstreams.items()
+        }
+
+    def resolves(self, address: str) -> bool:
+        return bool(self.resolver) and not STATIC_HOST.match(address.rpartition(":")[0])
+
+    def upstream_address(self, address: str) -> str:
+        host, _, port = address.rpartition(":")
+        if self.search_domain and self.resolves(address) and "." not in host:
+            return f"{host}.{self.search_domain}:{port}"
+        return address
+
+
+def resolver_settings(setting: str, upstreams: dict[str, str], resolv_conf: Path = RESOLV_CONF):
+    """The resolver addresses and search domain OASIS_GATEWAY_RESOLVER asks for."""
+    if not setting:
+        named = any(not STATIC_HOST.match(a.rpartition(":")[0]) for a in upstreams.values())
+        setting = "system" if named else "off"
+    if setting == "off":
+        return [], ""
+    if setting != "system":
+        return [a for a in re.split(r"[\s,]+", setting) if a], ""
+    nameservers, search = [], ""
+    text = resolv_conf.read_text() if resolv_conf.exists() else ""
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] == "nameserver":
+            nameservers.append(f"[{words[1]}]" if ":" in words[1] else words[1])
+        elif len(words) >= 2 and words[0] in ("search", "domain") and not search:
+            search = words[1].strip(".").lower()
+    if not nameservers:
+        raise ConfigError(f"OASIS_GATEWAY_RESOLVER=system, but {resolv_conf} names no nameserver")
+    return nameservers, search
 
 
 def render(config: GatewayConfig) -> str:
@@ -164,7 +231,15 @@ def render(config: GatewayConfig) -> str:
     routes = [route for route in ROUTES if route.service in config.upstreams]
     # The studio frames previews: on this origin, or on their own.
     frames = " ".join(["'self'", *([config.preview_origin] if config.preview_origin else [])])
-    return env.get_template("nginx.conf.j2").render(routes=routes, studio_frames=frames, **vars(config))
+    return env.get_template("nginx.conf.j2").render(
+        routes=routes,
+        studio_frames=frames,
+        targets=config.proxy_targets(),
+        addresses={s: config.upstream_address(a) for s, a in config.upstreams.items()},
+        # Docker's and most clusters' DNS answer IPv4; ask for IPv6 only of an IPv6 resolver.
+        resolver_ipv6=any(a.startswith("[") or a.count(":") > 1 for a in config.resolver),
+        **vars(config),
+    )
 
 
 def documented_paths(spec: str) -> list[str]:

@@ -22,9 +22,14 @@ class Route:
     rate_limited_paths: tuple[str, ...] = ()
     # Regular expressions of streaming paths (Server-Sent Events): never buffered.
     streams: tuple[str, ...] = ()
+    # Streams a browser's EventSource (which cannot send a header) may open with a stream ticket in
+    # the query instead of a token: with `ticket` and no Authorization, the service checks the ticket.
+    ticket_streams: tuple[str, ...] = ()
     # Locations that take large bodies (uploads), with their limit.
     large_bodies: dict[str, str] = field(default_factory=dict)
 
+
+BUILDER_EVENTS = r"^/api/v1/builder/generations/[^/]+/events/?$"
 
 ROUTES = (
     Route(
@@ -62,7 +67,8 @@ ROUTES = (
         service="builder",
         prefixes=("/api/v1/builder/",),
         public_paths=("/api/v1/builder/models/",),
-        streams=(r"^/api/v1/builder/generations/[^/]+/events/?$",),
+        streams=(BUILDER_EVENTS,),
+        ticket_streams=(BUILDER_EVENTS,),
     ),
     # Visitors of published sites never reach the service: the gateway serves its store.
     Route(

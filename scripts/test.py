@@ -1,4 +1,4 @@
-"""`make test`: lint, each service's suite, deployment and `make dev` checks, e2e, studio, contracts, fuzzing.
+"""`make test`: lint, each service's suite, deploy and `make dev` checks, e2e, chaos, studio, contracts, fuzz.
 
 With OASIS_TEST_DATABASE_URL (a PostgreSQL server URL) and OASIS_TEST_REDIS_URL set, as
 .ci/run sets them, every suite uses them; otherwise SQLite and the database cache.
@@ -20,16 +20,18 @@ BIN = REPO / ".venv" / "bin"
 # Each test has its own limit (pytest-timeout, in every pytest.ini); this bounds a whole step
 # in case something hangs outside a test, so a hang costs minutes, never CI's whole budget.
 STEP_LIMIT_SECONDS = int(os.environ.get("OASIS_TEST_STEP_LIMIT_SECONDS", "900"))
+# The fault-injection suite promises to finish within five minutes (about one on a quiet machine).
+CHAOS_LIMIT_SECONDS = min(300, STEP_LIMIT_SECONDS)
 
 
-def run(title: str, command: list[str], cwd=REPO) -> tuple[str, bool, float]:
+def run(title: str, command: list[str], cwd=REPO, limit: int = STEP_LIMIT_SECONDS) -> tuple[str, bool, float]:
     print(f"\n=== {title} ===", flush=True)
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=cwd, start_new_session=True)
     try:
-        ok = process.wait(timeout=STEP_LIMIT_SECONDS) == 0
+        ok = process.wait(timeout=limit) == 0
     except subprocess.TimeoutExpired:
-        print(f"\n{title}: still running after {STEP_LIMIT_SECONDS} s; stopped", file=sys.stderr, flush=True)
+        print(f"\n{title}: still running after {limit} s; stopped", file=sys.stderr, flush=True)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         ok = False
@@ -66,6 +68,13 @@ def main(argv: list[str]) -> int:
     )
     results.append(
         run("tests/e2e (the system through the gateway)", [str(BIN / "pytest"), "-q", "tests/e2e", *extra])
+    )
+    results.append(
+        run(
+            "tests/chaos (runs survive their dependencies: processes killed, connections dropped)",
+            [str(BIN / "pytest"), "-q", "tests/chaos", *extra],
+            limit=CHAOS_LIMIT_SECONDS,
+        )
     )
     results.append(
         run(

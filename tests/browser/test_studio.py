@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import zipfile
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
 from tests.browser.conftest import PASSWORD, SLOW_MODEL, register_api, shot, sign_up
 
 PREVIEW = "iframe[title='Preview of the website']"
+# A generation's event stream as the studio opens it: with a stream ticket in the query.
+EVENTS_URL = re.compile(r"/api/v1/builder/generations/[^/]+/events/\?")
 # Records, as the page changes, what the latest run showed before its status became final.
 WATCH_RUN = """() => {
     window.seenBeforeEnd = {text: false, files: false, tools: false, tree: false};
@@ -229,11 +232,14 @@ def test_a_dropped_stream_resumes_after_the_last_event_without_loss_or_repeats(p
     page.get_by_label("Name", exact=True).fill("Dropped")
     page.get_by_role("button", name="Create project").click()
     page.get_by_role("heading", name="Dropped").wait_for()
-    resumed_from = []
-    page.on(
-        "request",
-        lambda r: "/events/" in r.url and resumed_from.append(r.headers.get("last-event-id")),
-    )
+    opened = []  # each stream the page opened: its query and whether it sent a token
+
+    def record(request):
+        if EVENTS_URL.search(request.url):
+            query = parse_qs(urlsplit(request.url).query)
+            opened.append({**query, "authorization": request.headers.get("authorization")})
+
+    page.on("request", record)
     cut = []
 
     def drop_halfway(route):
@@ -245,13 +251,17 @@ def test_a_dropped_stream_resumes_after_the_last_event_without_loss_or_repeats(p
         cut.append(re.match(r"id: ?(\S+)", kept[-1]).group(1))
         route.fulfill(status=200, content_type="text/event-stream", body="\n\n".join(kept) + "\n\n")
 
-    page.route("**/api/v1/builder/generations/*/events/", drop_halfway)
+    page.route(EVENTS_URL, drop_halfway)
     page.get_by_label("What should the builder do?").fill("A flower shop in Porto called Petal")
     page.get_by_role("button", name="Build").click()
     page.wait_for_selector(".turn.assistant[data-status=done]", timeout=40_000)
 
-    assert resumed_from[0] is None
-    assert resumed_from[1] == cut[0]
+    # The browser's own EventSource, with a new single-use ticket for each connection and no token.
+    assert len(opened) == 2
+    assert "last_event_id" not in opened[0]
+    assert opened[1]["last_event_id"] == cut
+    assert opened[0]["ticket"] != opened[1]["ticket"]
+    assert [o["authorization"] for o in opened] == [None, None]
     run = page.locator(".turn.assistant").last
     paths = run.locator(".changes li").all_inner_texts()
     assert len(paths) == len(set(paths)) == 3

@@ -13,6 +13,7 @@ DJANGO_SERVICES = ("auth", "projects", "payments", "builder", "sites")
 REQUIRED = (
     "gateway",
     *DJANGO_SERVICES,
+    "auth-worker",
     "builder-worker",
     "demo-model",
     "redis",
@@ -21,12 +22,28 @@ REQUIRED = (
 # The site store: sites' containers write it, the gateway serves it and may only read it.
 SITE_STORE_VOLUME = "sites-store"
 SITE_STORE_WRITERS = "sites"
+# Auth's processes that send mail (its queue worker), the only ones of auth with a way out.
+AUTH_MAIL_SENDER = re.compile(r"\bdb_worker\b.*--queue-name[= ]emails\b")
+EGRESS_NETWORK = "egress"
 HEALTHY_CONDITIONS = {"service_healthy", "service_completed_successfully"}
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)((?::?[-?+])([^}]*))?\}")
 # Names whose values are secrets: they may only come from .env, never be written here.
 SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|API_KEY|SIGNING_KEY|_TOKEN|SERVICE_CLIENTS)(_|$)")
 NOT_A_SECRET = re.compile(r"_(FILE|FILES|NAME|DIR|LIFETIME|TIMEOUT|URL)$")
 URL_PASSWORD = re.compile(r"://[^:/@\s]+:(\$\{[^}]*\}|[^@\s]+)@")
+# Processes that may publish a port besides the gateway: tools in an optional profile (Prometheus).
+OPTIONAL_PROFILES = {"metrics"}
+# Services meant to scale, and the .env variable their replicas come from (a --scale is forgotten
+# by the next plain `up`; deploy.replicas from .env is not).
+SCALED = {"builder-worker": "OASIS_BUILDER_WORKERS"}
+# `docker compose up --wait` must report every container healthy within this of `up`, migrations aside.
+HEALTHY_WITHIN_SECONDS = 60
+MAX_CHECK_INTERVAL_SECONDS = 30
+# gunicorn's graceful_timeout (oasis_common.gunicorn_conf): a web container's SIGTERM grace must cover it.
+GUNICORN_GRACEFUL_SECONDS = 20
+# Docker's embedded DNS, which nginx asks again for a recreated service's new address.
+DOCKER_DNS = "127.0.0.11"
+DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)")
 SECRET_LOOKING = re.compile(
     r"(sk_(live|test)_[0-9A-Za-z]{8,}|rk_(live|test)_[0-9A-Za-z]{8,}|whsec_[0-9A-Za-z]{8,}"
     r"|\bsk-[0-9A-Za-z_-]{16,}|-----BEGIN [A-Z ]*PRIVATE KEY-----|\boak_[0-9A-Za-z]{16,})"
@@ -126,6 +143,23 @@ def _image_service(service: dict) -> str:
     return match.group(1) if match else ""
 
 
+def seconds(duration) -> float | None:
+    """A compose duration (`1m30s`, `300s`, `500ms`) in seconds; None when unset or unreadable."""
+    if duration is None:
+        return None
+    text = str(duration).strip()
+    parts = DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    scale = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+    return sum(float(number) * scale[unit] for number, unit in parts)
+
+
+def is_web(service: dict) -> bool:
+    """A Django web container: one of our service images running its CMD (gunicorn)."""
+    return _image_service(service) in DJANGO_SERVICES and "command" not in service
+
+
 def is_one_shot(service: dict) -> bool:
     return str(service.get("restart", "no")) == "no"
 
@@ -159,7 +193,8 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
 
     # Only the gateway publishes a port, and by default (no .env, or .env.example's) on this host only.
     for name, service in services.items():
-        if service.get("ports") and name != "gateway":
+        optional = set(service.get("profiles") or []) <= OPTIONAL_PROFILES and service.get("profiles")
+        if service.get("ports") and name != "gateway" and not optional:
             found.append(f"{name} publishes a port; only the gateway may")
     if not services.get("gateway", {}).get("ports"):
         found.append("the gateway publishes no port")
@@ -204,6 +239,25 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
         if "generation_worker" in _command(service) and "worker_alive" not in test:
             found.append(f"{name} runs the generation worker, but its health check is not worker_alive")
 
+    # The auth worker has no HTTP either: healthy while the database of its queue answers.
+    for name, service in services.items():
+        test = (service.get("healthcheck") or {}).get("test") or ""
+        test = test if isinstance(test, str) else " ".join(map(str, test))
+        if AUTH_MAIL_SENDER.search(_command(service)) and "email_queue_status" not in test:
+            found.append(f"{name} runs the auth worker, but its health check is not email_queue_status")
+
+    # Mail leaves from the auth worker only: the auth web container (which holds the JWT key)
+    # and auth's other processes have no way out.
+    for name, service in services.items():
+        if _image_service(service) != "auth" or is_one_shot(service):
+            continue
+        sends_mail = bool(AUTH_MAIL_SENDER.search(_command(service)))
+        on_egress = EGRESS_NETWORK in (service.get("networks") or [])
+        if sends_mail and not on_egress:
+            found.append(f"{name} sends the password reset emails, but cannot reach the mail server")
+        if on_egress and not sends_mail:
+            found.append(f"{name} can reach the outside world; of auth, only the worker that sends mail may")
+
     # Migrations: one one-shot per service, which everything of that service waits for.
     for service_name in DJANGO_SERVICES:
         migrators = [
@@ -229,6 +283,11 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
         "the hold sweeper (release_expired_holds --every)": ("payments", r"release_expired_holds .*--every"),
         "the stale-run sweeper (sweep_generations --every)": ("builder", r"sweep_generations .*--every"),
         "token blacklist flushing (flushexpiredtokens)": ("auth", r"while .*flushexpiredtokens"),
+        "the auth worker (db_worker --queue-name emails)": ("auth", AUTH_MAIL_SENDER.pattern),
+        "pruning of sent emails' queue rows (prune_db_task_results)": (
+            "auth",
+            r"while .*prune_db_task_results .*--queue-name emails",
+        ),
         "the builder worker (generation_worker)": ("builder", r"generation_worker"),
         "the site store sweeper (reconcile_site_store --every)": ("sites", r"reconcile_site_store .*--every"),
         "blob pruning (prune_site_blobs --every)": ("sites", r"prune_site_blobs .*--every"),
@@ -244,6 +303,7 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
             found.append(f"nothing runs {what}")
 
     found += site_store_problems(doc)
+    found += release_day_problems(doc)
 
     # One PostgreSQL per service: its own volume, its own credentials, reachable by that service only.
     volumes_seen: dict[str, str] = {}
@@ -309,7 +369,7 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
         if _image_service(service) or not image:
             continue
         tag = image.rpartition(":")[2] if ":" in image else ""
-        if not re.match(r"^\d+\.\d+", tag):
+        if not re.match(r"^v?\d+\.\d+", tag):
             found.append(f"{name}: image {image} is not pinned to a release")
 
     # Every variable the compose file reads is documented in .env.example, and nothing else is.
@@ -350,4 +410,115 @@ def site_store_problems(doc: dict) -> list[str]:
                 found.append(f"{name} mounts the site store at {target}, but OASIS_SITES_STORE says {store}")
         if mounts and name != "gateway" and not writer:
             found.append(f"{name} mounts the site store; only sites' containers and the gateway may")
+    return found
+
+
+def _healthcheck_first_ok(services: dict, name: str, seen: frozenset = frozenset()) -> float:
+    """When `name` can first be reported healthy (or done), at worst, counted from `up`.
+
+    Docker runs a container's first health check one interval after it starts; a container
+    starts once what it depends on is healthy (or done). One-shots count as instant here: the
+    migrations' own time is theirs.
+    """
+    if name in seen or name not in services:
+        return 0.0
+    service = services[name]
+    depends = service.get("depends_on") or {}
+    start = max((_healthcheck_first_ok(services, target, seen | {name}) for target in depends), default=0.0)
+    check = service.get("healthcheck") or {}
+    if is_one_shot(service) or check.get("disable"):
+        return start
+    return start + (seconds(check.get("interval")) or 30.0)
+
+
+def release_day_problems(doc: dict) -> list[str]:
+    """What an upgrade, a restart or a scale-out of one service must not cost the others (issue 19)."""
+    services: dict = doc.get("services") or {}
+    found: list[str] = []
+
+    # Recreating one service never stops another: no `restart: true`, nothing forcing recreation.
+    for name, service in services.items():
+        depends = service.get("depends_on") or {}
+        for target, spec in depends.items() if isinstance(depends, dict) else []:
+            if (spec or {}).get("restart"):
+                found.append(
+                    f"{name}: depends_on {target} with restart: true stops {name} whenever {target} "
+                    "is recreated"
+                )
+        if str(service.get("pull_policy", "")) in ("always", "build"):
+            found.append(
+                f"{name}: pull_policy {service['pull_policy']} recreates it at every up, changed or not"
+            )
+        build = service.get("build")
+        if isinstance(build, dict) and build.get("no_cache"):
+            found.append(f"{name}: build.no_cache makes a new image, and so a new container, at every up")
+
+    # The gateway follows a recreated service to its new address (nginx resolves again).
+    gateway = services.get("gateway")
+    if gateway is not None:
+        env = _environment(gateway)
+        named = [
+            value
+            for key, value in env.items()
+            if key.endswith("_UPSTREAM") and not re.match(r"^(localhost|[0-9.]+):", value)
+        ]
+        resolver = env.get("OASIS_GATEWAY_RESOLVER", "")
+        if named and DOCKER_DNS not in resolver.replace(",", " ").split():
+            found.append(
+                f"gateway: OASIS_GATEWAY_RESOLVER is not Docker's DNS ({DOCKER_DNS}), so nginx keeps "
+                "a recreated service's old address"
+            )
+        if str(gateway.get("stop_signal", "")) != "SIGQUIT":
+            found.append("gateway: stop_signal is not SIGQUIT, nginx's graceful shutdown")
+        if (seconds(gateway.get("stop_grace_period")) or 10) < GUNICORN_GRACEFUL_SECONDS:
+            found.append(f"gateway: stop_grace_period is under {GUNICORN_GRACEFUL_SECONDS}s")
+
+    # gunicorn finishes its requests within graceful_timeout after SIGTERM: Docker must wait as long.
+    for name, service in services.items():
+        if not is_web(service):
+            continue
+        grace = seconds(service.get("stop_grace_period")) or 10
+        if grace <= GUNICORN_GRACEFUL_SECONDS:
+            found.append(
+                f"{name}: stop_grace_period {grace:g}s does not cover gunicorn's graceful_timeout "
+                f"({GUNICORN_GRACEFUL_SECONDS}s)"
+            )
+        if str(service.get("stop_signal", "SIGTERM")) != "SIGTERM":
+            found.append(f"{name}: gunicorn shuts down gracefully on SIGTERM, not {service['stop_signal']}")
+
+    # A scale that sticks: replicas from .env.
+    for name, variable in SCALED.items():
+        if name not in services:
+            continue
+        replicas = str(((services[name].get("deploy") or {}).get("replicas")) or "")
+        if variables(replicas) != {variable}:
+            found.append(
+                f"{name}: deploy.replicas does not come from {variable}, so a scale-out does not stick"
+            )
+
+    # Healthy soon after `up`: short intervals, a start period, along the whole chain of waits.
+    for name, service in services.items():
+        check = service.get("healthcheck") or {}
+        if is_one_shot(service) or check.get("disable") or not check:
+            continue
+        interval = seconds(check.get("interval")) or 30.0
+        if interval > MAX_CHECK_INTERVAL_SECONDS:
+            found.append(
+                f"{name}: its health check runs every {interval:g}s; at most {MAX_CHECK_INTERVAL_SECONDS}s"
+            )
+        if seconds(check.get("start_period")) is None:
+            found.append(f"{name}: its health check has no start_period")
+        first_ok = _healthcheck_first_ok(services, name)
+        if first_ok > HEALTHY_WITHIN_SECONDS:
+            found.append(
+                f"{name}: first reported healthy {first_ok:g}s after up at worst; "
+                f"at most {HEALTHY_WITHIN_SECONDS}s"
+            )
+
+    # Every container has a ceiling.
+    for name, service in services.items():
+        limits = (((service.get("deploy") or {}).get("resources") or {}).get("limits")) or {}
+        for resource in ("cpus", "memory"):
+            if resource not in limits:
+                found.append(f"{name}: no {resource} limit (deploy.resources.limits.{resource})")
     return found

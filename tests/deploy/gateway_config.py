@@ -14,7 +14,13 @@ import re
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
+import requests
 
 from . import dockerfile_rules
 from .compose_rules import env_example_values, interpolate
@@ -22,6 +28,12 @@ from .tools import REPO, Result, run
 
 RENDERER = REPO / "gateway" / "render.py"
 UPSTREAM_SERVER = re.compile(r"^(\s*server\s+)([A-Za-z0-9.-]+):(\d+)(.*)$", re.M)
+# An upstream passed through a variable, which nginx resolves again while it runs.
+UPSTREAM_VARIABLE = re.compile(
+    r'^\s*map "" \$oasis_upstream_\w+ \{\s*default "([A-Za-z0-9.-]+):(\d+)";', re.M
+)
+RESOLVER = re.compile(r"^\s*resolver\s+([^;]*?)\s+valid=(\d+)s\b[^;]*;", re.M)
+STATIC_HOST = re.compile(r"^(localhost|[0-9.]+)$")
 IMAGE_ONLY = ("PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
 
 
@@ -61,7 +73,15 @@ def render(env: dict[str, str], runtime: Path) -> tuple[Result, Path]:
 
 
 def upstreams(config_text: str) -> list[tuple[str, int]]:
-    return [(m.group(2), int(m.group(3))) for m in UPSTREAM_SERVER.finditer(config_text)]
+    """Every service address the config proxies to: in upstream blocks, or looked up again."""
+    fixed = [(m.group(2), int(m.group(3))) for m in UPSTREAM_SERVER.finditer(config_text)]
+    return fixed + [(m.group(1), int(m.group(2))) for m in UPSTREAM_VARIABLE.finditer(config_text)]
+
+
+def resolved_again(config_text: str) -> bool:
+    """Whether nginx looks upstream names up again while it runs (every 10 s at most)."""
+    found = RESOLVER.search(config_text)
+    return bool(found) and int(found.group(2)) <= 10
 
 
 def problems(config_text: str, *, services: dict[str, set[int]], container_port: int) -> list[str]:
@@ -72,6 +92,16 @@ def problems(config_text: str, *, services: dict[str, set[int]], container_port:
             found.append(f"upstream {host}:{port} is not a service of this deployment")
         elif port not in services[host]:
             found.append(f"upstream {host}:{port}: {host} listens on {sorted(services[host])}")
+    # A recreated container or Service has a new address: a name resolved once, at start, would
+    # be kept until a restart of the gateway.
+    for m in UPSTREAM_SERVER.finditer(config_text):
+        if not STATIC_HOST.match(m.group(2)):
+            found.append(
+                f"upstream {m.group(2)}:{m.group(3)} is resolved once, at start; "
+                "set OASIS_GATEWAY_RESOLVER so nginx follows a recreated service"
+            )
+    if UPSTREAM_VARIABLE.search(config_text) and not resolved_again(config_text):
+        found.append("upstreams are looked up while nginx runs, but no resolver (valid at most 10 s) is set")
     listens = [int(p) for p in re.findall(r"^\s*listen\s+(\d+)", config_text, re.M)]
     # Several servers (the API's, published sites') may share the one port.
     if set(listens) != {container_port}:
@@ -81,6 +111,33 @@ def problems(config_text: str, *, services: dict[str, set[int]], container_port:
     if re.search(r"^\s*user\s", config_text, re.M):
         found.append("the config sets `user`: the master runs as the image's non-root user instead")
     return found
+
+
+@contextmanager
+def running_nginx(prefix: Path, conf: str, url: str) -> Iterator[subprocess.Popen]:
+    """A real nginx with `conf` under `prefix`, answering `url`/healthz; stopped on the way out."""
+    nginx = find_nginx()
+    if nginx is None:
+        pytest.fail("nginx is not installed; `make test` installs Debian's nginx (apt-get install nginx)")
+    (prefix / "nginx.conf").write_text(conf)
+    errors = (prefix / "error.log").open("wb")
+    process = subprocess.Popen([nginx, "-p", str(prefix), "-c", "nginx.conf"], stdout=errors, stderr=errors)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                requests.get(f"{url}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, (prefix / "error.log").read_text()
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.05)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+        errors.close()
 
 
 def find_nginx() -> str | None:

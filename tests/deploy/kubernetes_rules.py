@@ -21,11 +21,17 @@ SCHEDULED = {
     "the hold sweeper": ("payments", "release_expired_holds"),
     "the stale-run sweeper": ("builder", "sweep_generations"),
     "token blacklist flushing": ("auth", "flushexpiredtokens"),
+    "pruning of sent emails' queue rows": ("auth", "prune_db_task_results"),
     "the site store sweeper": ("sites", "reconcile_site_store"),
     "blob pruning": ("sites", "prune_site_blobs"),
     **{f"idempotency purging for {s}": (s, "purge_idempotency_records") for s in DJANGO_SERVICES},
 }
 JWT_SECRET = "oasis-jwt-keys"
+# How long each serving process takes to stop after SIGTERM (gunicorn's graceful_timeout) or
+# SIGQUIT (the gateway's worker_shutdown_timeout); the pod's grace period covers it and the preStop.
+SHUTDOWN_SECONDS = 20
+# Endpoints are removed from Services and ingresses asynchronously: a pod keeps serving this long.
+MIN_PRESTOP_SECONDS = 5
 # The claim sites writes published sites into; the gateway serves them from it, read-only.
 SITE_STORE_CLAIM = "sites-store"
 SITE_STORE_WRITER = "sites"
@@ -120,6 +126,13 @@ def _probe_problems(where: str, container: dict, *, ours: bool) -> list[str]:
             probe = " ".join((container["livenessProbe"].get("exec") or {}).get("command", []))
             if "worker_alive" not in probe:
                 found.append(f"{where}: the worker's liveness probe does not ask manage.py worker_alive")
+        elif "db_worker" in _command(container):
+            # The auth worker exits when it loses its database; the probe asks that database too.
+            probe = " ".join((container["livenessProbe"].get("exec") or {}).get("command", []))
+            if "email_queue_status" not in probe:
+                found.append(
+                    f"{where}: the auth worker's liveness probe does not ask manage.py email_queue_status"
+                )
         return found
     for kind in PROBE_PATHS:
         probe = container.get(f"{kind}Probe")
@@ -321,6 +334,7 @@ def problems(docs: list[dict]) -> list[str]:
                 found.append(f"{ident(cronjob)}: runs may overlap (concurrencyPolicy is not Forbid)")
 
     found += site_store_problems(docs)
+    found += rollout_problems(docs)
 
     # Network policies start from denying everything.
     if not any(
@@ -368,4 +382,70 @@ def site_store_problems(docs: list[dict]) -> list[str]:
         for name in (SITE_STORE_WRITER, "gateway"):
             if name not in mounted_by:
                 found.append(f"{name}: does not mount the site store")
+    return found
+
+
+def _prestop_seconds(container: dict) -> int:
+    """The seconds a `sleep N` preStop hook waits; 0 without one."""
+    command = (((container.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}).get(
+        "command"
+    ) or []
+    words = " ".join(command).split()
+    if "sleep" in words and words.index("sleep") + 1 < len(words):
+        try:
+            return int(float(words[words.index("sleep") + 1]))
+        except ValueError:
+            return 0
+    return 0
+
+
+def rollout_problems(docs: list[dict]) -> list[str]:
+    """Rolling updates and restarts that never drop a request (issue 19), by configuration."""
+    found = []
+    for doc in docs:
+        if doc.get("kind") != "Deployment":
+            continue
+        pod = doc["spec"]["template"]
+        serving = [c for c in pod["spec"].get("containers", []) if c.get("ports")]
+        if not serving or not OUR_IMAGE.match(serving[0].get("image", "")):
+            continue
+        strategy = doc["spec"].get("strategy") or {}
+        rolling = strategy.get("rollingUpdate") or {}
+        if (
+            strategy.get("type", "RollingUpdate") != "RollingUpdate"
+            or str(rolling.get("maxUnavailable")) != "0"
+        ):
+            found.append(
+                f"{ident(doc)}: a rollout may drop below the wanted replicas (maxUnavailable is not 0)"
+            )
+        grace = pod["spec"].get("terminationGracePeriodSeconds", 30)
+        for container in serving:
+            if "readinessProbe" not in container:
+                found.append(
+                    f"{ident(doc)} {container['name']}: no readiness probe: traffic before it is ready"
+                )
+            prestop = _prestop_seconds(container)
+            if prestop < MIN_PRESTOP_SECONDS:
+                found.append(
+                    f"{ident(doc)} {container['name']}: no preStop delay of {MIN_PRESTOP_SECONDS}s or more; "
+                    "requests still routed to it during endpoint removal would fail"
+                )
+            if grace < prestop + SHUTDOWN_SECONDS:
+                found.append(
+                    f"{ident(doc)}: terminationGracePeriodSeconds {grace} does not cover the preStop "
+                    f"({prestop}s) and a graceful shutdown ({SHUTDOWN_SECONDS}s)"
+                )
+    gateway = next((d for d in docs if ident(d) == "Deployment/gateway"), None)
+    config_maps = {d["metadata"]["name"]: d.get("data") or {} for d in docs if d.get("kind") == "ConfigMap"}
+    if gateway is not None:
+        env: dict = {}
+        for container in gateway["spec"]["template"]["spec"]["containers"][:1]:
+            for source in container.get("envFrom", []):
+                env.update(config_maps.get((source.get("configMapRef") or {}).get("name"), {}))
+            env.update({e["name"]: e.get("value", "") for e in container.get("env", [])})
+        if env.get("OASIS_GATEWAY_RESOLVER", "").strip() in ("", "off"):
+            found.append(
+                "Deployment/gateway: OASIS_GATEWAY_RESOLVER is not set, so nginx would keep a recreated "
+                "Service's old address"
+            )
     return found

@@ -84,6 +84,18 @@ def test_worker_and_stale_run_sweeper_share_the_builder_image(compose):
     assert services["builder-worker"]["command"] == ["python", "manage.py", "generation_worker"]
 
 
+def test_the_auth_worker_sends_mail_from_the_auth_image_with_the_settings_of_auth(compose):
+    services = compose["services"]
+    worker, web = services["auth-worker"], services["auth"]
+    assert worker["image"] == web["image"]
+    assert worker["environment"] == web["environment"]
+    assert worker["command"] == ["python", "manage.py", "db_worker", "--queue-name", "emails"]
+    assert worker["healthcheck"]["test"] == ["CMD", "python", "manage.py", "email_queue_status"]
+    assert set(worker["networks"]) == {"auth-data", "egress"}
+    assert "egress" not in web["networks"]
+    assert "volumes" not in worker, "the worker signs nothing: no JWT keys"
+
+
 def test_builder_reaches_the_demo_model_without_an_openai_key(compose):
     env = compose["services"]["builder"]["environment"]
     assert env["OASIS_DEMO_MODEL_URL"] == "http://demo-model:8090/v1"
@@ -300,6 +312,83 @@ PLANTED = {
         "sites: needs exactly one one-shot migration",
     ),
     "no database of its own for sites": (_delete("services.sites-db"), "service sites-db is missing"),
+    "no auth worker": (_delete("services.auth-worker"), "nothing runs the auth worker"),
+    "the auth worker checked like a sweeper": (
+        _set("services.auth-worker.healthcheck.test", ["CMD", "python", "manage.py", "check"]),
+        "auth-worker runs the auth worker, but its health check is not email_queue_status",
+    ),
+    "the auth worker cut off from the mail server": (
+        _set("services.auth-worker.networks", ["auth-data"]),
+        "auth-worker sends the password reset emails, but cannot reach the mail server",
+    ),
+    "the auth web container given a way out": (
+        _set("services.auth.networks", ["services", "auth-data", "cache", "egress"]),
+        "auth can reach the outside world; of auth, only the worker that sends mail may",
+    ),
+    "no pruning of the email queue": (
+        _set(
+            "services.auth-maintenance.command",
+            ["sh", "-c", "while :; do python manage.py flushexpiredtokens; sleep 60; done"],
+        ),
+        "pruning of sent emails' queue rows",
+    ),
+    # ---- release day (issue 19): upgrades, restarts and scaling cost no other service anything ----
+    "the gateway restarted whenever a service is recreated": (
+        _set("services.gateway.depends_on.projects", {"condition": "service_healthy", "restart": True}),
+        "gateway: depends_on projects with restart: true stops gateway whenever projects is recreated",
+    ),
+    "an image pulled at every up": (
+        _set("services.auth.pull_policy", "always"),
+        "auth: pull_policy always recreates it at every up",
+    ),
+    "the gateway resolving its upstreams once": (
+        _delete("services.gateway.environment.OASIS_GATEWAY_RESOLVER"),
+        "gateway: OASIS_GATEWAY_RESOLVER is not Docker's DNS (127.0.0.11)",
+    ),
+    "nginx stopped fast, dropping connections": (
+        _delete("services.gateway.stop_signal"),
+        "gateway: stop_signal is not SIGQUIT",
+    ),
+    "gunicorn killed before its graceful timeout": (
+        _set("services.projects.stop_grace_period", "10s"),
+        "projects: stop_grace_period 10s does not cover gunicorn's graceful_timeout (20s)",
+    ),
+    "a web container stopped without SIGTERM": (
+        _set("services.sites.stop_signal", "SIGKILL"),
+        "sites: gunicorn shuts down gracefully on SIGTERM, not SIGKILL",
+    ),
+    "a scale-out forgotten by the next up": (
+        _delete("services.builder-worker.deploy.replicas"),
+        "builder-worker: deploy.replicas does not come from OASIS_BUILDER_WORKERS",
+    ),
+    "a maintenance check every five minutes": (
+        _set("services.auth-maintenance.healthcheck.interval", "300s"),
+        "auth-maintenance: its health check runs every 300s; at most 30s",
+    ),
+    "a health check without a start period": (
+        _delete("services.redis.healthcheck.start_period"),
+        "redis: its health check has no start_period",
+    ),
+    "a chain of waits longer than a minute": (
+        _set("services.projects.healthcheck.interval", "30s"),
+        "gateway: first reported healthy",
+    ),
+    "a container without a memory limit": (
+        _delete("services.redis.deploy"),
+        "redis: no memory limit",
+    ),
+    "a container without a cpu limit": (
+        _delete("services.gateway.deploy.resources.limits.cpus"),
+        "gateway: no cpus limit",
+    ),
+    "Prometheus publishing a port outside its profile": (
+        _delete("services.prometheus.profiles"),
+        "prometheus publishes a port; only the gateway may",
+    ),
+    "Prometheus on every interface by default": (
+        _set("services.prometheus.ports", ["9090:9090"]),
+        "prometheus publishes 9090:9090 on every interface by default",
+    ),
     "the worker checked like a sweeper": (
         _set("services.builder-worker.healthcheck.test", ["CMD", "python", "manage.py", "check"]),
         "builder-worker runs the generation worker, but its health check is not worker_alive",

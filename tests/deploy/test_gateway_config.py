@@ -53,6 +53,18 @@ def kubernetes_services(docs: list[dict]) -> dict[str, set[int]]:
     return services
 
 
+# What a pod's /etc/resolv.conf says (the cluster DNS, and the namespace's search domain first).
+POD_RESOLV_CONF = (
+    "search oasis.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n"
+)
+
+
+def as_in_a_pod(env: dict, tmp_path) -> dict:
+    resolv_conf = tmp_path / "resolv.conf"
+    resolv_conf.write_text(POD_RESOLV_CONF)
+    return {**env, "OASIS_GATEWAY_RESOLV_CONF": str(resolv_conf)}
+
+
 def check(env: dict, services: dict[str, set[int]], tmp_path, nginx: str) -> tuple[list[str], str]:
     rendered, config = gateway.render(env, tmp_path / "gateway")
     assert rendered.ok, rendered.output
@@ -75,15 +87,25 @@ def test_config_rendered_as_compose_renders_it_passes_nginx_t(compose, tmp_path,
         ("projects", 8000),
         ("sites", 8000),
     ]
+    # Docker's DNS, asked again every 5 s: a recreated service's new address is followed.
+    assert "resolver 127.0.0.11 valid=5s ipv6=off;" in text
+    assert "proxy_pass http://$oasis_upstream_projects;" in text
+    assert "proxy_pass http://$oasis_upstream_auth/internal/v1/verify;" in text
+    assert "worker_shutdown_timeout 20s;" in text
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_config_rendered_as_kubernetes_renders_it_passes_nginx_t(overlay, tmp_path, nginx):
     docs = load_all(kustomize(K8S / "overlays" / overlay))
-    env = gateway.kubernetes_env(docs)
+    env = as_in_a_pod(gateway.kubernetes_env(docs), tmp_path)
     found, text = check(env, kubernetes_services(docs), tmp_path, nginx)
     assert found == []
-    assert len(gateway.upstreams(text)) == 5
+    # The cluster DNS from the pod's resolv.conf; a bare name completed with the namespace's domain.
+    assert "resolver 10.96.0.10 valid=5s ipv6=off;" in text
+    assert sorted(gateway.upstreams(text)) == [
+        (f"{service}.oasis.svc.cluster.local", 8000)
+        for service in ("auth", "builder", "payments", "projects", "sites")
+    ]
 
 
 def test_compose_and_kubernetes_route_the_same_services_on_the_same_port(compose, tmp_path):
@@ -110,9 +132,29 @@ def test_an_upstream_naming_no_service_is_reported_by_our_rules_and_by_nginx(com
     doc = copy.deepcopy(compose)
     doc["services"]["gateway"]["environment"]["OASIS_BUILDER_UPSTREAM"] = "bulider:8000"
     env = gateway.compose_env(doc, ENV_EXAMPLE.read_text())
-    found, _ = check(env, compose_services(compose), tmp_path, nginx)
+    found, _ = check(env, compose_services(compose), tmp_path / "looked-up", nginx)
     assert "upstream bulider:8000 is not a service of this deployment" in found
+    # Resolved at start (no resolver), nginx itself refuses the unknown name too.
+    found, _ = check({**env, "OASIS_GATEWAY_RESOLVER": "off"}, compose_services(compose), tmp_path, nginx)
     assert any("nginx -t failed" in p and "bulider" in p for p in found), found
+
+
+def test_a_service_name_resolved_only_at_start_is_reported(compose, tmp_path, nginx):
+    env = {**gateway.compose_env(compose, ENV_EXAMPLE.read_text()), "OASIS_GATEWAY_RESOLVER": "off"}
+    found, text = check(env, compose_services(compose), tmp_path, nginx)
+    assert "resolver " not in text
+    assert (
+        "upstream projects:8000 is resolved once, at start; "
+        "set OASIS_GATEWAY_RESOLVER so nginx follows a recreated service"
+    ) in found
+
+
+def test_names_looked_up_without_a_resolver_are_reported(compose, tmp_path):
+    rendered, config = gateway.render(gateway.compose_env(compose, ENV_EXAMPLE.read_text()), tmp_path / "gw")
+    assert rendered.ok, rendered.output
+    text = config.read_text().replace("resolver 127.0.0.11 valid=5s ipv6=off;", "")
+    found = gateway.problems(text, services=compose_services(compose), container_port=8080)
+    assert "upstreams are looked up while nginx runs, but no resolver (valid at most 10 s) is set" in found
 
 
 def test_an_upstream_on_the_wrong_port_is_reported(tmp_path, nginx):
@@ -133,19 +175,20 @@ def test_nginx_t_reports_a_broken_config(compose, tmp_path, nginx):
         gateway.compose_env(compose, ENV_EXAMPLE.read_text()), tmp_path / "gateway"
     )
     assert rendered.ok
-    config.write_text(config.read_text().replace("keepalive 32;", "keepalive_typo 32;", 1))
+    config.write_text(config.read_text().replace("proxy_connect_timeout 5s;", "proxy_connect_typo 5s;", 1))
     result = gateway.nginx_test(nginx, config, set(compose_services(compose)))
     assert not result.ok
-    assert "keepalive_typo" in result.output
+    assert "proxy_connect_typo" in result.output
 
 
 def test_where_no_private_hosts_file_is_allowed_the_rewritten_config_is_checked(
     compose, tmp_path, nginx, monkeypatch
 ):
     monkeypatch.setattr(gateway, "private_hosts_file_works", lambda: False)
-    env = gateway.compose_env(compose, ENV_EXAMPLE.read_text())
+    # Names resolved at start are the ones nginx -t must resolve.
+    env = {**gateway.compose_env(compose, ENV_EXAMPLE.read_text()), "OASIS_GATEWAY_RESOLVER": "off"}
     found, _ = check(env, compose_services(compose), tmp_path, nginx)
-    assert found == []
+    assert [p for p in found if "is resolved once, at start" not in p] == []
     assert "server 127.0.0.1:8000" in (tmp_path / "gateway" / "nginx-resolved.conf").read_text()
 
 

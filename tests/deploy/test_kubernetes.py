@@ -112,6 +112,23 @@ def test_the_worker_is_restarted_when_its_claiming_loop_stops_beating(overlay, r
     assert {"name": "tmp", "mountPath": CONTAINER_TMP} in container["volumeMounts"]
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_auth_worker_sends_the_queued_emails_with_the_settings_of_auth(overlay, rendered):
+    docs = rendered[overlay]
+    worker = named(docs, "Deployment", "auth-worker")["spec"]["template"]
+    web = named(docs, "Deployment", "auth")["spec"]["template"]
+    [container] = worker["spec"]["containers"]
+    assert container["command"] == ["python", "manage.py", "db_worker", "--queue-name", "emails"]
+    assert container["livenessProbe"]["exec"]["command"] == ["python", "manage.py", "email_queue_status"]
+    assert container["image"] == web["spec"]["containers"][0]["image"]
+    assert container["envFrom"] == web["spec"]["containers"][0]["envFrom"]
+    assert worker["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"
+    # It signs nothing: no JWT key.
+    assert [v["name"] for v in worker["spec"]["volumes"]] == ["tmp"]
+    replicas = named(docs, "Deployment", "auth-worker")["spec"]["replicas"]
+    assert replicas == (1 if overlay == "dev" else 2)
+
+
 @pytest.mark.parametrize("service", DJANGO_SERVICES)
 def test_allowed_hosts_names_the_service_and_the_pod_address_for_metrics(service, rendered):
     deployment = named(rendered["prod"], "Deployment", service)
@@ -281,6 +298,11 @@ def _worker_probed_by_check(docs):
     probe["exec"]["command"] = ["python", "manage.py", "check", "--database", "default"]
 
 
+def _auth_worker_probed_by_check(docs):
+    probe = _container("auth-worker")(docs)["livenessProbe"]
+    probe["exec"]["command"] = ["python", "manage.py", "check", "--database", "default"]
+
+
 def _writable_store_in_gateway(docs):
     mounts = _container("gateway")(docs)["volumeMounts"]
     next(m for m in mounts if m["name"] == "site-store").pop("readOnly")
@@ -301,7 +323,37 @@ def _privileged_escalation(docs):
     _container("gateway")(docs)["securityContext"]["allowPrivilegeEscalation"] = True
 
 
+def _rollout_dropping_a_replica(docs):
+    named(docs, "Deployment", "auth")["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] = 1
+
+
+def _short_grace(docs):
+    rules.pod_template(named(docs, "Deployment", "payments"))["spec"]["terminationGracePeriodSeconds"] = 10
+
+
+def _gateway_resolving_once(docs):
+    config_map(docs, "oasis-gateway")["data"].pop("OASIS_GATEWAY_RESOLVER")
+
+
 PLANTED = {
+    # ---- release day (issue 19): rollouts and restarts that drop no request ----
+    "a rollout that drops below the wanted replicas": (
+        _rollout_dropping_a_replica,
+        "Deployment/auth: a rollout may drop below the wanted replicas (maxUnavailable is not 0)",
+    ),
+    "no preStop delay for endpoint removal": (
+        _without(("lifecycle",), _container("projects")),
+        "Deployment/projects projects: no preStop delay of 5s or more",
+    ),
+    "a grace period gunicorn cannot finish in": (
+        _short_grace,
+        "Deployment/payments: terminationGracePeriodSeconds 10 does not cover the preStop (5s) "
+        "and a graceful shutdown (20s)",
+    ),
+    "a gateway that resolves its upstreams once": (
+        _gateway_resolving_once,
+        "Deployment/gateway: OASIS_GATEWAY_RESOLVER is not set",
+    ),
     "a Deployment without probes": (
         _without(("startupProbe", "livenessProbe", "readinessProbe"), _container("auth")),
         "Deployment/auth auth: no liveness probe",
@@ -313,6 +365,23 @@ PLANTED = {
     "a worker probe blind to a stuck loop": (
         _worker_probed_by_check,
         "Deployment/builder-worker worker: the worker's liveness probe does not ask manage.py worker_alive",
+    ),
+    "an auth worker without a liveness probe": (
+        _without(("livenessProbe",), _container("auth-worker")),
+        "Deployment/auth-worker worker: a process without ports still needs a liveness probe",
+    ),
+    "an auth worker probe that never reaches the database": (
+        _auth_worker_probed_by_check,
+        "Deployment/auth-worker worker: the auth worker's liveness probe does not ask "
+        "manage.py email_queue_status",
+    ),
+    "no disruption budget for the auth worker": (
+        _remove("PodDisruptionBudget", "auth-worker"),
+        "Deployment/auth-worker: no PodDisruptionBudget",
+    ),
+    "no pruning of the email queue": (
+        _remove("CronJob", "auth-prune-email-tasks"),
+        "pruning of sent emails' queue rows",
     ),
     "a probe on a path ALLOWED_HOSTS guards": (_set_probe_path, "not /readyz"),
     "no resource limits": (_without(("resources",), _container("payments")), "no limits memory"),

@@ -37,7 +37,9 @@ ALLOWED = [
     ("builder", "outside", 443),
     ("builder-worker", "outside", 443),
     ("payments", "outside", 443),
-    ("auth", "outside", 587),
+    # The auth worker sends the password reset emails (submission, or SMTPS).
+    ("auth-worker", "outside", 587),
+    ("auth-worker", "outside", 465),
 ]
 DENIED = [
     ("outside", "auth", 8000),
@@ -60,12 +62,20 @@ DENIED = [
     ("demo-model", "outside", 443),
     ("projects", "outside", 443),
     ("auth", "outside", 443),
+    # The web pods hold the JWT key and send no mail: they never leave the cluster.
+    ("auth", "outside", 587),
+    ("auth-flush-expired-tokens", "outside", 587),
+    ("auth-worker", "outside", 443),
+    ("auth-worker", "auth", 8000),
+    ("auth-worker", "projects", 8000),
 ]
 # In development the datastores are pods: each service reaches its own database and Redis only.
 DEV_ALLOWED = [
     *((service, f"{service}-db", 5432) for service in DJANGO_SERVICES),
     ("builder-worker", "builder-db", 5432),
+    ("auth-worker", "auth-db", 5432),
     ("auth-migrate", "auth-db", 5432),
+    ("auth-prune-email-tasks", "auth-db", 5432),
     ("auth-flush-expired-tokens", "auth-db", 5432),
     ("payments-release-expired-holds", "payments-db", 5432),
     ("builder-sweep-generations", "builder-db", 5432),
@@ -87,7 +97,10 @@ DEV_DENIED = [
     ("outside", "auth-db", 5432),
 ]
 # In production they are outside the cluster.
-PROD_ALLOWED = [(service, "outside", port) for service in DJANGO_SERVICES for port in (5432, 6379)]
+PROD_ALLOWED = [
+    *((service, "outside", port) for service in DJANGO_SERVICES for port in (5432, 6379)),
+    ("auth-worker", "outside", 5432),
+]
 PROD_DENIED = [("gateway", "outside", 5432), ("demo-model", "outside", 5432)]
 
 
@@ -102,6 +115,7 @@ ADMITS = {
     ("sites", 8000): {"gateway"},
     ("demo-model", 8090): {"builder"},
     ("builder-worker", 8000): set(),
+    ("auth-worker", 8000): set(),
     ("auth-migrate", 8000): set(),
     ("payments-release-expired-holds", 8000): set(),
 }
@@ -229,3 +243,15 @@ def test_losing_dns_is_reported(k8s_copy):
     _delete_document(k8s_copy / "base" / "network-policies.yaml", "allow-dns")
     docs = load_all(kustomize(k8s_copy / "overlays" / "prod"))
     assert "auth cannot resolve names (DNS)" in connectivity_problems(docs, [], [])
+
+
+def test_letting_the_auth_web_pods_send_mail_is_reported(k8s_copy):
+    replace_once(
+        k8s_copy / "base" / "network-policies.yaml",
+        "      app.kubernetes.io/name: auth\n"
+        "      app.kubernetes.io/component: worker\n"
+        "  policyTypes: [Egress]",
+        "      app.kubernetes.io/name: auth\n  policyTypes: [Egress]",
+    )
+    docs = load_all(kustomize(k8s_copy / "overlays" / "dev"))
+    assert "auth → outside:587 is allowed" in connectivity_problems(docs, ALLOWED, DENIED)

@@ -103,3 +103,21 @@ def test_the_documented_commands_name_workloads_that_exist():
     assert named
     for name in filter(None, (a or b for a, b in named)):
         assert re.search(rf"[nN]ame: {re.escape(name)}$", kubernetes, re.M), name
+
+
+def commands_needing_root(doc: str) -> list[str]:
+    """Lines of the guide's shell blocks that need root: an operator should not."""
+    blocks = re.findall(r"```sh\n(.*?)```", doc, re.S)
+    lines = [line for block in blocks for line in block.splitlines()]
+    return [line for line in lines if re.search(r"(^|[;&|(]\s*)sudo\b", line)]
+
+
+def test_the_guide_needs_no_sudo():
+    assert commands_needing_root(OPERATIONS.read_text()) == []
+
+
+def test_a_sudo_in_the_guide_is_reported():
+    doc = OPERATIONS.read_text().replace(
+        "chmod 640 var/deploy/jwt/signing.pem", "sudo chown 10001 var/deploy/jwt/signing.pem", 1
+    )
+    assert commands_needing_root(doc) == ["sudo chown 10001 var/deploy/jwt/signing.pem"]

@@ -1,4 +1,4 @@
-"""The whole system on free ports: gunicorn services, migrations, and nginx rendered from the real template.
+"""The whole system on free ports: gunicorn services, their workers, migrations, nginx from the real template.
 
 Services run in production mode with throwaway secrets and databases: temporary SQLite
 files, or fresh PostgreSQL databases when OASIS_TEST_DATABASE_URL is set (and Redis
@@ -88,6 +88,20 @@ class _Postgres:
         parts = urlsplit(self.url)
         return urlunsplit(parts._replace(path=f"/{name}"))
 
+    def terminate(self, name: str) -> int:
+        """End every other session on database `name`; how many were ended."""
+        connection = self._admin()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [name],
+                )
+                return cursor.fetchone()[0]
+        finally:
+            connection.close()
+
     def drop_all(self) -> None:
         connection = self._admin()
         try:
@@ -123,6 +137,9 @@ class System:
         self.logs = self.root / "logs"
         self.logs.mkdir(exist_ok=True)
         self.client_secrets = {name: secrets.token_urlsafe(24) for name in SERVICES_ALL if name != "auth"}
+        # One per service, shared by its processes, as in production: the auth worker signs the
+        # reset links that the auth web process checks.
+        self.secret_keys = {name: secrets.token_urlsafe(40) for name in SERVICES_ALL}
         database_url = os.environ.get("OASIS_TEST_DATABASE_URL", "").strip()
         self.postgres = _Postgres(database_url) if database_url else None
 
@@ -144,7 +161,7 @@ class System:
         env.update(
             {
                 "OASIS_ENVIRONMENT": "production",
-                "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+                "DJANGO_SECRET_KEY": self.secret_keys.get(service) or secrets.token_urlsafe(40),
                 "ALLOWED_HOSTS": f"127.0.0.1,localhost,{service}",
                 "OASIS_VAR_DIR": str(self.root / "var"),
                 "OASIS_JWT_SIGNING_KEY_FILE": str(self.key_file),
@@ -208,25 +225,74 @@ class System:
             for command in AFTER_MIGRATE.get(service, ()):
                 self._manage(service, *command)
         for service in self.services:
-            self._spawn(
-                service,
-                [
-                    str(VENV_BIN / "gunicorn"),
-                    "-c",
-                    "python:oasis_common.gunicorn_conf",
-                    "--chdir",
-                    str(REPO / "services" / service),
-                    "--bind",
-                    f"127.0.0.1:{self.ports[service]}",
-                    *WEB_APPLICATION.get(service, ["config.wsgi"]),
-                ],
-                env=self.service_env(service),
-            )
+            self._spawn_web(service)
+        if "auth" in self.services:
+            self.start_auth_worker()
         if "builder" in self.services:
             self.start_builder_worker()
         self._start_gateway(nginx)
         self.wait_ready()
         return self
+
+    def _spawn_web(self, service: str) -> None:
+        self._spawn(
+            service,
+            [
+                str(VENV_BIN / "gunicorn"),
+                "-c",
+                "python:oasis_common.gunicorn_conf",
+                "--chdir",
+                str(REPO / "services" / service),
+                "--bind",
+                f"127.0.0.1:{self.ports[service]}",
+                *WEB_APPLICATION.get(service, ["config.wsgi"]),
+            ],
+            env=self.service_env(service),
+        )
+
+    def start_service(self, service: str) -> None:
+        """A service's web processes again on its own port, after stop_process; returns once it is ready."""
+        self._spawn_web(service)
+        self._wait(f"{self.service_url(service)}/readyz", service)
+
+    def pid(self, name: str) -> int:
+        """The id of a started process: the leader of the process group that stop_process signals."""
+        return self.processes[name].pid
+
+    def start_redis(self, name: str = "redis", port: int | None = None) -> str:
+        """A private redis-server (no persistence) on a free port, or on `port` to bring it back; its URL.
+
+        For tests that kill Redis: the system uses it when `env_overrides` give it as REDIS_URL.
+        """
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        port = port or free_port()
+        self._spawn(
+            name,
+            [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+            cwd=self.root,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.processes[name].poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{self.log(name)}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return f"redis://127.0.0.1:{port}/0"
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"{name} did not answer on port {port}:\n{self.log(name)}")
+
+    def terminate_connections(self, service: str) -> int:
+        """Drop every connection to `service`'s own test database (PostgreSQL only), as a failover would.
+
+        Filtered by that database's name, so nothing else on the server is touched; returns how many.
+        """
+        if self.postgres is None:
+            raise RuntimeError("terminate_connections needs OASIS_TEST_DATABASE_URL (PostgreSQL)")
+        return self.postgres.terminate(urlsplit(self.database_urls[service]).path.lstrip("/"))
 
     def _start_demo_model(self) -> None:
         self.demo_url = self.start_demo_model()
@@ -247,6 +313,26 @@ class System:
         url = f"http://127.0.0.1:{port}"
         self._wait(f"{url}/healthz", name)
         return url
+
+    def start_auth_worker(self, name: str = "auth-worker") -> subprocess.Popen:
+        """The worker that sends the emails auth queues (the password reset links), as in production."""
+        self._spawn(
+            name,
+            [
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--queue-name",
+                "emails",
+                "--interval",
+                "0.1",
+                "--no-startup-delay",
+                "--no-reload",
+            ],
+            env=self.service_env("auth"),
+            cwd=REPO / "services" / "auth",
+        )
+        return self.processes[name]
 
     def start_builder_worker(
         self, name: str = "builder-worker", *, threads: int = 4, env: dict | None = None

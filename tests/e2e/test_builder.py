@@ -569,40 +569,36 @@ def test_a_cancel_mid_run_applies_nothing_and_captures_only_what_was_used(gatewa
     }
 
 
-def test_a_worker_killed_mid_run_is_failed_by_the_sweeper_and_its_hold_released(
+def test_a_worker_killed_mid_run_hands_its_run_to_a_live_worker_and_the_stream_goes_on(
     system, gateway, auth, project, slow_model
 ):
     generation = started(gateway, auth, project, model=slow_model)
     wait_for(gateway, auth, generation["id"], {"running"})
-    assert gateway.get(f"{PAYMENTS}balance/", headers=auth).json()["held"] == generation["ceiling"]
+    system.stop_process("builder-worker", signal.SIGKILL)
     try:
-        system.stop_process("builder-worker", signal.SIGKILL)
-        # Nothing but the sweeper ends a run whose worker died.
-        assert generation_of(gateway, auth, generation["id"])["status"] == "running"
-
-        # Swept until the run's last heartbeat is older than the one second that counts as stale.
-        swept = eventually(
-            lambda: system.manage(
-                "builder", "sweep_generations", env={"OASIS_GENERATION_STALE_AFTER_SECONDS": "1"}
-            ),
-            lambda output: "stale runs failed: 0" not in output,
-            timeout=30,
-            what="the sweeper failing the killed worker's run",
+        # A live worker sweeps every half second and counts two silent seconds as a lost worker.
+        system.start_builder_worker(
+            env={
+                "OASIS_GENERATION_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS,
+                "OASIS_GENERATION_STALE_AFTER_SECONDS": "2",
+                "OASIS_WORKER_SWEEP_SECONDS": "0.5",
+            }
         )
+        ended = finished(gateway, auth, generation["id"], timeout=90)
     finally:
+        system.stop_process("builder-worker")
         start_quick_worker(system)
 
-    assert "stale runs failed: 1" in swept
-    ended = generation_of(gateway, auth, generation["id"])
-    assert (ended["status"], ended["error"]["code"], ended["cost"]) == ("failed", "worker_lost", 0)
-    assert settled_balance(gateway, auth) == {
-        "balance": WELCOME_CREDITS,
-        "held": 0,
-        "available": WELCOME_CREDITS,
-    }
-    assert [entry["kind"] for entry in ledger_of(gateway, auth, generation["id"])] == ["release", "hold"]
-    assert stream_all(gateway, auth, generation["id"])[-1].type == "failed"
-    assert revisions_of(gateway, auth, project) == []
+    assert ended["status"] == "done", ended["error"]
+    assert ended["revision"] == 1
+    events = stream_all(gateway, auth, generation["id"])
+    assert [event.id for event in events] == list(range(1, len(events) + 1))  # no gap, no repeat
+    requeued = [event for event in events if event.type == "status" and event.data.get("requeued")]
+    assert [event.data["reason"] for event in requeued] == ["worker_lost"]
+    assert events[-1].type == "done"
+    assert len(revisions_of(gateway, auth, project)) == 1
+    settled_balance(gateway, auth)
+    assert captured(ledger_of(gateway, auth, generation["id"])) == ended["cost"] > 0
 
 
 @pytest.mark.parametrize(

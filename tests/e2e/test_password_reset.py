@@ -1,4 +1,4 @@
-"""Password reset through the gateway: no account enumeration, and a link that works once."""
+"""Password reset through the gateway: no account enumeration; a link the auth worker emails, used once."""
 
 import re
 import time
@@ -48,3 +48,26 @@ def test_a_reset_link_works_once_and_signs_everyone_out(system, gateway, account
     while gateway.get("/api/v1/auth/me/", headers=bearer(account["access"])).status_code == 200:
         assert time.monotonic() < deadline
         time.sleep(0.25)
+
+
+def wait_for_an_empty_email_queue(system, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while "no email is waiting" not in system.manage("auth", "email_queue_status"):
+        assert time.monotonic() < deadline, "the auth worker left emails in the queue"
+        time.sleep(0.2)
+
+
+def test_a_reset_asked_for_while_the_auth_worker_is_down_is_emailed_when_it_returns(system, gateway, account):
+    wait_for_an_empty_email_queue(system)
+    system.stop_process("auth-worker")
+    try:
+        response = gateway.post("/api/v1/auth/password/reset/", json={"email": account["email"]})
+        assert response.status_code == 202
+        # The request queued the email in auth's database; nothing is left to send it.
+        assert "1 email waits" in system.manage("auth", "email_queue_status")
+    finally:
+        system.start_auth_worker()
+
+    uid, token = latest_link(system, account["email"])
+    body = {"uid": uid, "token": token, "new_password": "a brand new long passphrase"}
+    assert gateway.post("/api/v1/auth/password/reset/confirm/", json=body).status_code == 204

@@ -2,6 +2,8 @@
 
 After the configured number of failures the account (or address) is locked for the
 lockout period; every attempt meanwhile, right or wrong, gets 429 with Retry-After.
+While the cache is down nothing is counted or locked (sign-in keeps working); the gateway's
+per-address rate limit on the auth endpoints still bounds guessing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from oasis_common.errors import TooManyRequests
+from tokens import shared_cache
 
 
 def _subjects(email: str, ip: str) -> list[tuple[str, int]]:
@@ -26,7 +29,7 @@ def _subjects(email: str, ip: str) -> list[tuple[str, int]]:
 
 def lockout_check(*, email: str, ip: str) -> None:
     now = time.time()
-    locks = cache.get_many([f"{subject}:locked-until" for subject, _ in _subjects(email, ip)])
+    locks = shared_cache.get_many([f"{subject}:locked-until" for subject, _ in _subjects(email, ip)])
     until = max(locks.values(), default=0)
     if until > now:
         raise TooManyRequests(
@@ -37,6 +40,15 @@ def lockout_check(*, email: str, ip: str) -> None:
 
 
 def failure_record(*, email: str, ip: str) -> None:
+    if not shared_cache.available():
+        return
+    try:
+        _failures_count(email=email, ip=ip)
+    except Exception as exc:  # the cache failed: this failure goes uncounted
+        shared_cache.failed("count", exc)
+
+
+def _failures_count(*, email: str, ip: str) -> None:
     window = settings.OASIS["LOGIN_LOCKOUT_SECONDS"]
     for subject, limit in _subjects(email, ip):
         counter = f"{subject}:failures"
@@ -52,4 +64,4 @@ def failure_record(*, email: str, ip: str) -> None:
 
 def failures_clear(*, email: str) -> None:
     subject, _ = _subjects(email, "")[0]
-    cache.delete_many([f"{subject}:failures", f"{subject}:locked-until"])
+    shared_cache.delete_many([f"{subject}:failures", f"{subject}:locked-until"])

@@ -1,4 +1,4 @@
-"""Background tasks of auth (django-tasks): the password reset email."""
+"""Background tasks of auth (django-tasks): the password reset email, on the `emails` queue."""
 
 import logging
 
@@ -13,8 +13,11 @@ from accounts.models import User
 
 logger = logging.getLogger("oasis.accounts")
 
+# The queue the auth worker runs (`manage.py db_worker --queue-name emails`); TASKS lists it.
+EMAIL_QUEUE = "emails"
 
-@task()
+
+@task(queue_name=EMAIL_QUEUE)
 def send_password_reset_email(user_id: str) -> None:
     """Email the account a link to reset its password; an account since deactivated gets none."""
     user = User.objects.filter(pk=user_id, is_active=True).first()

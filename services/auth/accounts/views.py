@@ -4,7 +4,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import users
@@ -20,6 +19,7 @@ from accounts.serializers import (
     RegisterSerializer,
     UserSerializer,
 )
+from accounts.throttling import ScopedRateThrottle
 from apikeys import scopes
 from oasis_common.authentication import InvalidToken
 from oasis_common.proxies import client_ip

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from accounts.models import User
 from apikeys import scopes
 from apikeys.models import ApiKey
 from oasis_common.errors import NotFound, ServiceError
+from tokens import shared_cache
 
 KEY_MARK = "oak_"
 PREFIX_LENGTH = 8
@@ -93,7 +93,7 @@ def apikey_delete(*, key: ApiKey) -> None:
     secret_hash = key.secret_hash
     with transaction.atomic():
         key.delete()
-        transaction.on_commit(lambda: cache.delete(_cache_key(secret_hash)))
+        transaction.on_commit(lambda: shared_cache.delete(_cache_key(secret_hash)))
 
 
 def looks_like_key(raw: str) -> bool:
@@ -105,7 +105,7 @@ def apikey_owner(raw: str) -> KeyOwner | None:
     if len(raw) != len(KEY_MARK) + PREFIX_LENGTH + SECRET_LENGTH:
         return None
     secret_hash = _hash(raw)
-    cached = cache.get(_cache_key(secret_hash))
+    cached = shared_cache.get(_cache_key(secret_hash))
     if isinstance(cached, dict):
         return KeyOwner(**cached)
     prefix = raw[len(KEY_MARK) : len(KEY_MARK) + PREFIX_LENGTH]
@@ -118,5 +118,5 @@ def apikey_owner(raw: str) -> KeyOwner | None:
     if key.last_used_at is None or now - key.last_used_at > timedelta(seconds=CACHE_SECONDS):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     owner = KeyOwner(user_id=str(key.user_id), key_id=str(key.pk), scope=key.scope)
-    cache.set(_cache_key(secret_hash), asdict(owner), timeout=CACHE_SECONDS)
+    shared_cache.add(_cache_key(secret_hash), asdict(owner), timeout=CACHE_SECONDS)
     return owner

@@ -48,9 +48,15 @@ EMAIL_USE_TLS = env.get_bool("OASIS_SMTP_USE_TLS", True)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.get_str("OASIS_EMAIL_FROM", "Imagi Oasis <no-reply@localhost>")
 
-# The password reset email is a task (accounts.tasks), run in the request that asks for it:
-# auth has no worker process to run a queue, and a web worker starts no threads.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# The password reset email is a task (accounts.tasks), queued in the database and sent by
+# `manage.py db_worker --queue-name emails` (the auth-worker process): the request that asks
+# for it only inserts a row, so it answers as fast for a known address as for an unknown one.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["emails"],
+    }
+}
 
 OASIS = {
     **OASIS,

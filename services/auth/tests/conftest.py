@@ -1,22 +1,67 @@
 """Fixtures for the auth tests: users, signed-in clients, a clean cache."""
 
 import pytest
+from django.core.cache import caches
 from django.test import Client, TestCase
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from oasis_common.testing import clear_cache
 from tests.helpers import PASSWORD, sign_in
+from tokens import shared_cache
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache(request):
-    # Lockout counters and revocations must not leak from one test into the next.
+    # Lockout counters, revocations and a failure the cache had must not leak into the next test.
+    shared_cache.reset()
     for name in ("transactional_db", "db"):
         if name in request.fixturenames:
             request.getfixturevalue(name)
             clear_cache()
             break
+
+
+@pytest.fixture
+def redis_down(settings):
+    """Call it to make the shared cache a Redis nobody answers at (connection refused, at once)."""
+
+    def down():
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+                "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            }
+        }
+
+    return down
+
+
+@pytest.fixture
+def quick_cache(settings):
+    """A cache that costs no query, as Redis does, whatever the suite's backend: query counts
+    then count the database alone."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    caches["default"].clear()
+
+
+@pytest.fixture
+def cache_fails(db, monkeypatch):
+    """The cache backend raises what redis-py raises when Redis is gone; `calls` counts the attempts."""
+    calls = []
+
+    def fail(operation):
+        def raise_(*args, **kwargs):
+            calls.append(operation)
+            raise RedisConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+        return raise_
+
+    for operation in ("get", "get_many", "add", "set", "delete", "delete_many", "incr"):
+        monkeypatch.setattr(caches["default"], operation, fail(operation))
+    return calls
 
 
 class CommitsEachRequest:

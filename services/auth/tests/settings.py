@@ -17,3 +17,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # answers concurrent writers with "table is locked" at once instead of waiting its turn,
     # so the concurrency tests could not run on it.
     DATABASES["default"]["TEST"] = {"NAME": str(OASIS_VAR_DIR / "auth" / "test-db.sqlite3")}
+
+# Tasks run inside the request that enqueues them, so the suite sees their effects at once
+# (the queue and its worker are configured in config/settings.py and run in tests/e2e).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["emails"]}}

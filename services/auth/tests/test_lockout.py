@@ -173,3 +173,13 @@ def test_failures_clear_forgets_the_account_but_not_the_address(user, limits):
     lockout.lockout_check(email="ada@example.com", ip="203.0.113.1")
     with pytest.raises(lockout.TooManyRequests):
         lockout.lockout_check(email="someone@example.com", ip="198.51.100.7")
+
+
+def test_with_redis_down_sign_in_works_and_failures_go_uncounted(api, user, limits, redis_down):
+    limits(account=2)
+    redis_down()
+
+    for _ in range(3):
+        error_of(sign_in(api, password=WRONG), 401, "invalid_credentials")
+
+    assert sign_in(api).status_code == 200

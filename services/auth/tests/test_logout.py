@@ -1,12 +1,15 @@
 """POST /api/v1/auth/logout/: the access token's jti revoked and the refresh token blacklisted."""
 
 import time
+from datetime import timedelta
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from tests.conftest import client_for
 from tests.helpers import error_of, me, refresh, sign_in, verify
 from tokens import revocation
+from tokens.models import RevokedAccessToken
 
 URL = "/api/v1/auth/logout/"
 
@@ -86,17 +89,40 @@ def test_a_refresh_token_cannot_log_out(api, tokens):
     error_of(client.post(URL, {}, format="json"), 401)
 
 
-def test_a_jti_is_revoked_until_shortly_after_its_token_expires(db, monkeypatch):
+def test_a_jti_is_revoked_until_shortly_after_its_token_expires(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
     timeouts = []
-    monkeypatch.setattr(revocation.cache, "set", lambda key, value, timeout: timeouts.append(timeout))
+    monkeypatch.setattr(revocation.shared_cache, "set", lambda key, value, timeout: timeouts.append(timeout))
 
-    revocation.jti_revoke(jti="some-jti", expires_at=time.time() + 100)
+    with django_capture_on_commit_callbacks(execute=True):
+        revocation.jti_revoke(jti="some-jti", expires_at=time.time() + 100)
 
     assert len(timeouts) == 1
     assert 100 <= timeouts[0] <= 105
+    row = RevokedAccessToken.objects.get(jti="some-jti")
+    assert 100 <= row.expires_at.timestamp() - time.time() <= 105
 
 
-def test_revoking_an_already_expired_token_stores_nothing(db):
-    revocation.jti_revoke(jti="long-gone", expires_at=time.time() - 60)
+def test_revoking_an_already_expired_token_stores_nothing(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        revocation.jti_revoke(jti="long-gone", expires_at=time.time() - 60)
 
     assert cache.get(revocation._jti_key("long-gone")) is None
+    assert not RevokedAccessToken.objects.exists()
+
+
+def test_a_revocation_clears_out_the_expired_ones(db, django_capture_on_commit_callbacks):
+    RevokedAccessToken.objects.create(jti="expired", expires_at=timezone.now() - timedelta(seconds=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        revocation.jti_revoke(jti="current", expires_at=time.time() + 100)
+
+    assert list(RevokedAccessToken.objects.values_list("jti", flat=True)) == ["current"]
+
+
+def test_revoking_a_jti_twice_keeps_one_row(db):
+    revocation.jti_revoke(jti="twice", expires_at=time.time() + 100)
+    revocation.jti_revoke(jti="twice", expires_at=time.time() + 100)
+
+    assert RevokedAccessToken.objects.filter(jti="twice").count() == 1

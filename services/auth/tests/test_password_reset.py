@@ -220,7 +220,9 @@ def test_a_malformed_confirmation_is_a_validation_error(api, db, body, fields):
 
 
 def test_the_email_is_sent_by_the_reset_task(api, user, settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": [tasks.EMAIL_QUEUE]}
+    }
 
     assert request_reset(api).status_code == 202
     assert mail.outbox == []

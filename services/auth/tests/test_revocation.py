@@ -1,15 +1,21 @@
-"""tokens/revocation.py: revoked jtis and per-user cutoffs in the shared cache, the database behind it."""
+"""tokens/revocation.py: revoked jtis, families and cutoffs in the database, copied in the shared cache."""
 
 import time
+import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts import users
 from accounts.models import User
+from oasis_common.testing import clear_cache
 from tests.helpers import NEW_PASSWORD, access_claims
 from tokens import revocation
+from tokens.models import RevokedAccessToken, TokenFamily
 
 
 def claims_for(user, **overrides) -> dict:
@@ -99,3 +105,107 @@ def test_forgetting_a_cutoff_makes_the_next_check_read_the_database(user, django
         revocation.cutoff_forget(user_id=str(user.pk))
 
     assert revocation.user_cutoff(str(user.pk)) == revocation.DISABLED
+
+
+def test_a_revoked_jti_is_refused_after_the_cache_lost_it(user, django_capture_on_commit_callbacks):
+    claims = claims_for(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        revocation.jti_revoke(jti=claims["jti"], expires_at=claims["exp"])
+    clear_cache()  # Redis restarted without its data, or evicted the mark
+
+    assert revocation.is_revoked(claims)
+    assert cache.get(revocation._jti_key(claims["jti"])) == 1  # published again
+
+
+def test_not_revoked_is_cached_until_the_token_expires(user, quick_cache, django_assert_num_queries):
+    claims = claims_for(user)
+    with django_assert_num_queries(1):
+        assert not revocation.is_revoked(claims)
+
+    assert cache.get(revocation._jti_key(claims["jti"])) == 0
+    with django_assert_num_queries(0):
+        assert not revocation.is_revoked(claims)
+
+
+def test_a_revocation_replaces_a_cached_not_revoked(user, django_capture_on_commit_callbacks):
+    claims = claims_for(user)
+    assert not revocation.is_revoked(claims)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        revocation.jti_revoke(jti=claims["jti"], expires_at=claims["exp"])
+
+    assert revocation.is_revoked(claims)
+
+
+def _revoke_jti(user, claims):
+    revocation.jti_revoke(jti=claims["jti"], expires_at=claims["exp"])
+
+
+def _revoke_family(user, claims):
+    newest = OutstandingToken.objects.create(
+        user=user, jti=uuid.uuid4().hex, token="-", expires_at=timezone.now() + timedelta(days=1)
+    )
+    TokenFamily.objects.create(pk=claims["fam"], user=user, newest=newest, revoked_at=timezone.now())
+
+
+def _revoke_all(user, claims):
+    users.tokens_revoke_all(user=user)
+
+
+def _deactivate(user, claims):
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+
+def _delete(user, claims):
+    user.delete()
+
+
+# What the database says of a token, each read with the cache failing.
+WITHOUT_THE_CACHE = {
+    "valid": (lambda user, claims: None, False),
+    "revoked-jti": (_revoke_jti, True),
+    "revoked-family": (_revoke_family, True),
+    "issued-before-the-cutoff": (_revoke_all, True),
+    "user-deactivated": (_deactivate, True),
+    "user-deleted": (_delete, True),
+}
+
+
+@pytest.mark.parametrize(("change", "revoked"), list(WITHOUT_THE_CACHE.values()), ids=list(WITHOUT_THE_CACHE))
+def test_with_the_cache_failing_the_database_answers_in_one_query(
+    user, change, revoked, django_capture_on_commit_callbacks, django_assert_num_queries, request
+):
+    claims = claims_for(user, iat=int(time.time()) - 1, fam=str(uuid.uuid4()))
+    with django_capture_on_commit_callbacks(execute=True):
+        change(user, claims)
+    request.getfixturevalue("cache_fails")
+
+    with django_assert_num_queries(1):
+        assert revocation.is_revoked(claims) is revoked
+
+
+def test_with_the_cache_failing_the_cutoff_is_read_from_the_database(user, cache_fails):
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    assert revocation.user_cutoff(str(user.pk)) == revocation.DISABLED
+
+
+def test_a_revocation_while_the_cache_fails_is_committed_and_logged(
+    user, cache_fails, caplog, django_capture_on_commit_callbacks
+):
+    claims = claims_for(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        revocation.jti_revoke(jti=claims["jti"], expires_at=claims["exp"])
+
+    assert RevokedAccessToken.objects.filter(jti=claims["jti"]).exists()
+    assert "The shared cache failed" in caplog.text
+    assert revocation.is_revoked(claims)
+
+
+def test_once_the_cache_fails_it_is_not_asked_again_for_a_few_seconds(user, cache_fails):
+    claims = claims_for(user)
+
+    for _ in range(3):
+        assert not revocation.is_revoked(claims)
+
+    assert cache_fails == ["get_many"]

@@ -70,3 +70,20 @@ def test_the_throttle_keys_on_the_address_the_gateway_appended(api, db):
     response = api.post(path, {}, format="json", HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.4")
 
     error_of(response, 429, "too_many_requests")
+
+
+@pytest.mark.parametrize(("scope", "path", "cheap", "_"), THROTTLED, ids=[row[0] for row in THROTTLED])
+def test_with_redis_down_requests_pass_uncounted(api, user, redis_down, scope, path, cheap, _):
+    redis_down()
+
+    for _ in range(allowed(scope) + 1):
+        response = api.post(path, cheap, format="json", HTTP_X_FORWARDED_FOR="198.51.100.4")
+        assert response.status_code not in (429, 500)
+
+
+def test_with_redis_down_a_refresh_token_still_rotates(api, tokens, redis_down):
+    redis_down()
+
+    response = api.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json")
+
+    assert response.status_code == 200

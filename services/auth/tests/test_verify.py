@@ -10,8 +10,19 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
 from accounts.models import User
-from oasis_common.testing import mint
-from tests.helpers import access_claims, claims_of, error_of, hs256_token, verify
+from oasis_common.testing import clear_cache, mint
+from tests.conftest import client_for
+from tests.helpers import (
+    NEW_PASSWORD,
+    PASSWORD,
+    access_claims,
+    claims_of,
+    error_of,
+    hs256_token,
+    refresh,
+    sign_in,
+    verify,
+)
 from tokens import keys
 
 
@@ -166,3 +177,110 @@ def test_the_passed_token_is_the_one_verified(api, user, tokens):
     response = verify(api, tokens["access"])
 
     assert claims_of(response["X-Oasis-Token"])["sub"] == str(user.pk)
+
+
+def test_a_fresh_token_costs_one_query_and_then_none(api, quick_cache, tokens, django_assert_num_queries):
+    # Its jti, its family and its user's cutoff are loaded together, "not revoked" included.
+    with django_assert_num_queries(1):
+        assert verify(api, tokens["access"]).status_code == 200
+    with django_assert_num_queries(0):
+        assert verify(api, tokens["access"]).status_code == 200
+
+
+def test_a_token_of_a_warm_user_costs_one_query_for_its_new_jti(
+    api, quick_cache, user, tokens, django_assert_num_queries
+):
+    assert verify(api, tokens["access"]).status_code == 200
+    fresh = sign_in(api).json()["access"]
+
+    with django_assert_num_queries(1):
+        assert verify(api, fresh).status_code == 200
+
+
+# Redis down: the database answers every question the cache would have, the same way.
+
+
+@pytest.fixture
+def down(redis_down, tokens):
+    """Signed in while Redis was up; then it goes away."""
+    redis_down()
+    return tokens
+
+
+def test_with_redis_down_a_valid_token_is_passed_on(api, user, down, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = verify(api, down["access"])
+
+    assert response.status_code == 200
+    assert response["X-User-Id"] == str(user.pk)
+
+
+def test_with_redis_down_a_token_signed_out_meanwhile_is_refused(api, down):
+    assert client_for(down["access"]).post("/api/v1/auth/logout/", {}, format="json").status_code == 204
+
+    error_of(verify(api, down["access"]), 401, "not_authenticated")
+
+
+def test_with_redis_down_a_token_signed_out_before_is_refused(api, redis_down, tokens):
+    assert client_for(tokens["access"]).post("/api/v1/auth/logout/", {}, format="json").status_code == 204
+    redis_down()
+
+    error_of(verify(api, tokens["access"]), 401, "not_authenticated")
+
+
+def test_with_redis_down_a_revoked_family_is_refused(api, down):
+    rotated = refresh(api, down["refresh"]).json()
+    assert verify(api, rotated["access"]).status_code == 200
+
+    error_of(refresh(api, down["refresh"]), 401, "token_reused")  # a reuse: the family is revoked
+
+    error_of(verify(api, rotated["access"]), 401, "not_authenticated")
+    error_of(verify(api, down["access"]), 401, "not_authenticated")
+
+
+def test_with_redis_down_tokens_from_before_a_password_change_are_refused(api, down):
+    response = client_for(down["access"]).post(
+        "/api/v1/auth/password/change/",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        format="json",
+    )
+    assert response.status_code in (200, 204), response.content
+
+    error_of(verify(api, down["access"]), 401, "not_authenticated")
+    assert verify(api, sign_in(api, password=NEW_PASSWORD).json()["access"]).status_code == 200
+
+
+def test_with_redis_down_a_deactivated_user_is_refused(api, user, down):
+    assert verify(api, down["access"]).status_code == 200  # would be cached, were there a cache
+
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    error_of(verify(api, down["access"]), 401, "not_authenticated")
+
+
+def test_with_redis_down_a_deleted_user_is_refused(api, user, down):
+    user.delete()
+
+    error_of(verify(api, down["access"]), 401, "not_authenticated")
+
+
+def test_with_redis_down_an_api_key_is_exchanged_and_a_deleted_one_refused(api, authed, redis_down):
+    created = authed.post("/api/v1/auth/api-keys/", {"name": "script"}, format="json").json()
+    assert verify(api, created["key"]).status_code == 200  # its owner is cached
+    redis_down()
+
+    assert verify(api, created["key"]).status_code == 200
+    assert authed.delete(f"/api/v1/auth/api-keys/{created['id']}/").status_code == 204
+    error_of(verify(api, created["key"]), 401, "not_authenticated")
+
+
+def test_a_redis_restarted_empty_still_refuses_what_was_revoked(api, user, tokens):
+    rotated = refresh(api, tokens["refresh"]).json()
+    elsewhere = sign_in(api).json()
+    client_for(elsewhere["access"]).post("/api/v1/auth/logout/", {}, format="json")
+    refresh(api, tokens["refresh"])  # a reuse: the family is revoked
+    clear_cache()
+
+    error_of(verify(api, elsewhere["access"]), 401, "not_authenticated")
+    error_of(verify(api, rotated["access"]), 401, "not_authenticated")
+    assert verify(api, sign_in(api).json()["access"]).status_code == 200

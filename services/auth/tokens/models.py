@@ -24,3 +24,18 @@ class TokenFamily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({'revoked' if self.revoked_at else 'active'})"
+
+
+class RevokedAccessToken(models.Model):
+    """A signed-out access token: the durable copy of the cache's mark, refused until it expires.
+
+    Rows past `expires_at` no longer matter (the token itself is refused as expired); each
+    revocation deletes them, so the table holds only the last few minutes' sign-outs.
+    """
+
+    jti = models.CharField(max_length=255, primary_key=True)
+    # The token's `exp` plus the leeway verifiers allow.
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.jti

@@ -7,9 +7,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.throttling import ScopedRateThrottle
 from apikeys.scopes import InsufficientScope
 from oasis_common.errors import ServiceError, error_response
 from oasis_common.proxies import client_ip, public_origin

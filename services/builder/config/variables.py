@@ -28,9 +28,11 @@ BUILDER = (
     Setting("STREAM_RETRIES", "OASIS_MODEL_STREAM_RETRIES", 2, int),
     # Crash safety: a running run beats its heart; the sweeper ends silent ones.
     Setting("HEARTBEAT_SECONDS", "OASIS_GENERATION_HEARTBEAT_SECONDS", 5.0, float),
-    Setting("STALE_AFTER_SECONDS", "OASIS_GENERATION_STALE_AFTER_SECONDS", 60, int),
+    Setting("STALE_AFTER_SECONDS", "OASIS_GENERATION_STALE_AFTER_SECONDS", 20, int),
     # How long a finished build keeps asking projects to save it while projects is unavailable.
     Setting("LAND_RETRY_SECONDS", "OASIS_GENERATION_LAND_RETRY_SECONDS", 60.0, float),
+    # How long a run that ended keeps asking an unavailable payments to settle its hold.
+    Setting("SETTLE_RETRY_SECONDS", "OASIS_GENERATION_SETTLE_RETRY_SECONDS", 30.0, float),
     # Live events.
     Setting("DELTA_FLUSH_SECONDS", "OASIS_EVENTS_FLUSH_SECONDS", 0.1, float),
     Setting("SSE_HEARTBEAT_SECONDS", "OASIS_SSE_HEARTBEAT_SECONDS", 15.0, float),

@@ -22,19 +22,28 @@ def release_connection() -> None:
         connection.close()
 
 
+def once_more_if_dropped(function, *args, **kwargs):
+    """Call `function`; if the database connection failed under it, call it once more on a new one.
+
+    Only for work that is safe to repeat: a read, or writes in one transaction whose second try
+    finds what the first one did.
+    """
+    try:
+        return function(*args, **kwargs)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        # Dropped by the server, most likely: once more, on a new connection.
+        connection.close()
+        return function(*args, **kwargs)
+
+
 def off_request_thread(function):
     """`function` as a coroutine run on the shared executor, with a checked connection."""
 
     @wraps(function)
     def checked(*args, **kwargs):
         close_old_connections()
-        try:
-            return function(*args, **kwargs)
-        except (OperationalError, InterfaceError):
-            if connection.in_atomic_block:
-                raise
-            # Dropped by the server, most likely: once more, on a new connection.
-            connection.close()
-            return function(*args, **kwargs)
+        return once_more_if_dropped(function, *args, **kwargs)
 
     return sync_to_async(checked, thread_sensitive=False)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils import timezone
 
 from generations import events
+from generations.connections import once_more_if_dropped
 from generations.models import Generation, Message, Role, Status
 from generations.publication import publication_summary
 from generations.settlement import generation_settle
@@ -65,12 +67,29 @@ class Outcome:
     publication: dict | None = None
 
 
-def generation_finish(*, generation: Generation, outcome: Outcome, unless_beating: bool = False) -> bool:
-    """End `generation` with `outcome`, if it is still in the state it was read in.
+def generation_finish(
+    *, generation: Generation, outcome: Outcome, unless_beating: bool = False, settle_seconds: float = 0
+) -> bool:
+    """End `generation` with `outcome`, if it is still in the state it was read in, then settle it.
 
     `unless_beating` also requires its heartbeat not to have moved since (the sweeper ending a
-    run it believes lost). Returns False, changing nothing, when the run moved on meanwhile.
+    run it believes lost). Status, last message and terminal event are written together; a
+    connection dropped meanwhile costs one more try, which finds the first one's commit if it
+    landed. Returns False, changing nothing, when the run had moved on.
     """
+    status = generation.status
+    ended = once_more_if_dropped(_end_record, generation, outcome, unless_beating=unless_beating)
+    if not ended:
+        current = Generation.objects.get(pk=generation.pk)
+        if current.status != outcome.status or current.status == status or current.settled:
+            return False
+        # The first try's commit landed and only its answer was lost: this run is ours to settle.
+        generation.refresh_from_db()
+    generation_settle(generation=generation, retry_seconds=settle_seconds)
+    return True
+
+
+def _end_record(generation: Generation, outcome: Outcome, *, unless_beating: bool) -> bool:
     fields = {
         "status": outcome.status,
         "cost": outcome.cost,
@@ -82,22 +101,24 @@ def generation_finish(*, generation: Generation, outcome: Outcome, unless_beatin
         "error_message": outcome.message,
         "finished_at": timezone.now(),
     }
-    unchanged = Generation.objects.filter(pk=generation.pk, status=generation.status)
-    if unless_beating:
-        unchanged = unchanged.filter(heartbeat_at=generation.heartbeat_at)
-    if not unchanged.update(**fields):
-        return False
+    with transaction.atomic():
+        unchanged = Generation.objects.filter(
+            pk=generation.pk, status=generation.status, attempt=generation.attempt
+        )
+        if unless_beating:
+            unchanged = unchanged.filter(heartbeat_at=generation.heartbeat_at)
+        if not unchanged.update(**fields):
+            return False
+        Message.objects.create(
+            project_id=generation.project_id,
+            user_id=generation.user_id,
+            generation=generation,
+            role=Role.ASSISTANT,
+            content=outcome.summary or outcome.message,
+        )
+        events.event_append(generation_id=generation.id, type=outcome.status, data=_terminal_event(outcome))
     for name, value in fields.items():
         setattr(generation, name, value)
-    Message.objects.create(
-        project_id=generation.project_id,
-        user_id=generation.user_id,
-        generation=generation,
-        role=Role.ASSISTANT,
-        content=outcome.summary or outcome.message,
-    )
-    events.event_append(generation_id=generation.id, type=outcome.status, data=_terminal_event(outcome))
-    generation_settle(generation=generation)
     return True
 
 

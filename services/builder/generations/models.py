@@ -58,6 +58,9 @@ class Generation(models.Model):
     cancel_requested = models.BooleanField(default=False)
     event_seq = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Which attempt is running it: a run queued again after losing its worker starts the next one,
+    # and only the current attempt may end it.
+    attempt = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -140,3 +143,16 @@ class UserSlot(models.Model):
 
     def __str__(self) -> str:
         return str(self.user_id)
+
+
+class StreamTicket(models.Model):
+    """A browser's proof for opening one generation's events once: only the ticket's hash is kept."""
+
+    hash = models.CharField(max_length=64, unique=True)
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="stream_tickets")
+    user_id = models.UUIDField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"ticket for {self.generation_id} ({'used' if self.used_at else 'unused'})"

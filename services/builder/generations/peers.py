@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, wraps
@@ -12,6 +14,12 @@ from rest_framework import status
 from generations.connections import release_connection
 from oasis_common.client import ServiceClient
 from oasis_common.errors import NotFound, PeerUnavailable, ServiceError
+
+logger = logging.getLogger("oasis.peers")
+
+# Waits between tries of `while_unavailable`: doubling from the first, never above the last.
+BACKOFF_SECONDS = 0.25
+BACKOFF_MAX_SECONDS = 5.0
 
 
 @cache
@@ -33,6 +41,27 @@ def _peer_call(function: Callable) -> Callable:
         return function(*args, **kwargs)
 
     return call
+
+
+def while_unavailable(call: Callable, *, seconds: float):
+    """`call`, asked again with backoff while its peer is unavailable, for `seconds` at most.
+
+    For calls that are safe to repeat (idempotent by key): long enough to ride out a peer's
+    restart, after which the last `PeerUnavailable` is raised.
+    """
+    deadline = time.monotonic() + seconds
+    delay = BACKOFF_SECONDS
+    while True:
+        try:
+            return call()
+        except PeerUnavailable as unavailable:
+            if time.monotonic() + delay > deadline:
+                raise
+            logger.warning(
+                "%s is unavailable; asking again in %.2f s", unavailable.details.get("service"), delay
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX_SECONDS)
 
 
 def _unexpected(service: str, response) -> PeerUnavailable:

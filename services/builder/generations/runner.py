@@ -31,8 +31,6 @@ logger = logging.getLogger("oasis.runner")
 SNAPSHOT_MAX_BYTES = 2 * 1024 * 1024
 TEXT_FLUSH_CHARS = 2000
 RETRY_BACKOFF_SECONDS = 0.5
-LAND_BACKOFF_SECONDS = 0.25
-LAND_BACKOFF_MAX_SECONDS = 5.0
 # How a whole turn ends: its answer, or the tool calls it asks for.
 WHOLE = frozenset({"stop", "tool_calls", "function_call"})
 NUDGE = (
@@ -260,7 +258,7 @@ class Run:
         if generation.mode != "build" or not self.copy.has_changes():
             return None
         try:
-            result = _until_answered(
+            result = peers.while_unavailable(
                 lambda: peers.project_apply_changes(
                     project_id=generation.project_id,
                     owner_id=generation.user_id,
@@ -300,23 +298,11 @@ class Run:
     def _finish(self, outcome: Outcome) -> None:
         self._text_buffer.clear()
         # Only a run still marked running may finish: the sweeper may have ended it already.
-        if not generation_finish(generation=self.generation, outcome=outcome):
+        ended = generation_finish(
+            generation=self.generation, outcome=outcome, settle_seconds=self.oasis["SETTLE_RETRY_SECONDS"]
+        )
+        if not ended:
             logger.warning("Generation %s was already finished elsewhere; leaving it", self.generation.id)
-
-
-def _until_answered(call, *, seconds: float):
-    """`call`, asked again with backoff while its peer is unavailable, for `seconds` at most."""
-    deadline = time.monotonic() + seconds
-    delay = LAND_BACKOFF_SECONDS
-    while True:
-        try:
-            return call()
-        except PeerUnavailable:
-            if time.monotonic() + delay > deadline:
-                raise
-            logger.warning("Projects is unavailable; landing again in %.1f s", delay)
-            time.sleep(delay)
-            delay = min(delay * 2, LAND_BACKOFF_MAX_SECONDS)
 
 
 def _check_whole(turn: model_stream.Turn) -> None:

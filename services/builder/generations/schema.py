@@ -21,6 +21,8 @@ EVENT_TYPES = (
 
 
 def add_event_stream(result, generator, request, public):
+    # The internal document (no public path) drops the stream later; it gets no ticket scheme either.
+    public_document = any(path.startswith("/api/") for path in result["paths"])
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     result["paths"][EVENTS_PATH] = {
         "get": {
@@ -30,7 +32,11 @@ def add_event_stream(result, generator, request, public):
                 "Each event has `id` (its sequence number), `event` (its type) and JSON `data`. "
                 "Send `Last-Event-ID` (or `?last_event_id=`) to resume without loss or repeats; a "
                 "finished run replays in full. Comments (`: keep-alive`) keep proxies open. The "
-                f"stream ends after the terminal event.\n\n{EVENT_TYPES}"
+                "stream ends after the terminal event. A browser's EventSource, which cannot send the "
+                "Authorization header, opens the `events_url` of a stream ticket (`POST "
+                f"{EVENTS_PATH}ticket/`) instead: `?ticket=` is accepted here only, once, within 60 s; a "
+                "spent, expired, unknown or other generation's ticket is a 401 `invalid_ticket`. To "
+                f"reconnect, ask for a new ticket and add `&last_event_id=`.\n\n{EVENT_TYPES}"
             ),
             "tags": ["builder"],
             "parameters": [
@@ -43,7 +49,8 @@ def add_event_stream(result, generator, request, public):
                 {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "integer"}},
                 {"name": "last_event_id", "in": "query", "required": False, "schema": {"type": "integer"}},
             ],
-            "security": [{"bearerAuth": []}],
+            # Either the access token or a stream ticket (the `ticket` query parameter).
+            "security": [{"bearerAuth": []}, {"streamTicket": []}],
             "responses": {
                 "200": {
                     "description": "An event stream.",
@@ -53,5 +60,14 @@ def add_event_stream(result, generator, request, public):
                 "404": {"description": "Not found (also for another user's generation).", "content": error},
             },
         }
+    }
+    if not public_document:
+        return result
+    result["components"].setdefault("securitySchemes", {})["streamTicket"] = {
+        "type": "apiKey",
+        "in": "query",
+        "name": "ticket",
+        "description": f"A stream ticket from `POST {EVENTS_PATH}ticket/`: one generation's events, "
+        "once, within 60 s.",
     }
     return result

@@ -1,5 +1,7 @@
 """Request and response shapes of the generation endpoints."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
@@ -88,3 +90,15 @@ class MessageSerializer(serializers.ModelSerializer):
         model = Message
         fields = ["id", "role", "content", "generation_id", "created_at"]
         read_only_fields = fields
+
+
+class StreamTicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField(help_text="Opaque; shown once. Opens this generation's events one time.")
+    expires_at = serializers.DateTimeField(help_text="Unused after this, the ticket opens nothing.")
+    events_url = serializers.SerializerMethodField(
+        help_text="The events URL with the ticket: EventSource opens it as it is (add `&last_event_id=`)."
+    )
+
+    def get_events_url(self, issued) -> str:
+        path = reverse("generation-events", kwargs={"generation_id": issued.generation_id})
+        return f"{path}?{urlencode({'ticket': issued.ticket})}"

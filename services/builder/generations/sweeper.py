@@ -1,8 +1,12 @@
-"""Ending what a crashed worker left behind, and settling what payments could not take in time.
+"""What a lost worker leaves behind: runs queued again or ended, queue rows closed, settlements retried.
 
-A running generation whose heartbeat stopped is marked failed and its hold released (a
-crash is never the user's fault); a generation queued for too long is ended the same
-way; a finished one whose settlement failed is settled again.
+A running generation whose heartbeat stopped lost its worker: the first time, it is queued
+again (an event says so, and its stream just goes on with the new attempt; nothing applied
+is lost, as landing is idempotent by generation id); the second time it is failed, at no
+charge. A generation queued for too long is failed the same way. The queue rows of runs
+ended here are closed, so none is left running or waiting forever. A finished run whose
+settlement failed is settled again. Every live worker sweeps every few seconds
+(`generation_worker`), and `sweep_generations` does it where no worker runs.
 """
 
 from __future__ import annotations
@@ -11,47 +15,95 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from generations import events
 from generations.finishing import Outcome, generation_finish
 from generations.models import TERMINAL, Generation, Status
 from generations.settlement import generation_settle
+from generations.tasks import run_generation
 
 logger = logging.getLogger("oasis.sweeper")
 
 QUEUE_TIMEOUT = timedelta(minutes=15)
+# A run is queued again after losing its worker this many times at most.
+REQUEUES = 1
+LOST = "The worker running this generation stopped. Nothing was charged."
+
+
+def _lost(generation: Generation) -> str:
+    """Queue a run whose worker died again, once; fail it the next time. Says which it did."""
+    if generation.attempt < REQUEUES and _requeue(generation):
+        return "requeued"
+    return "stale" if _end(generation, code="worker_lost", message=LOST) else ""
+
+
+def _requeue(generation: Generation) -> bool:
+    with transaction.atomic():
+        # Only if its heartbeat did not move since it was read: a slow beat is not a death.
+        moved = Generation.objects.filter(
+            pk=generation.pk,
+            status=Status.RUNNING,
+            heartbeat_at=generation.heartbeat_at,
+            attempt=generation.attempt,
+        ).update(status=Status.QUEUED, started_at=None, heartbeat_at=None, attempt=F("attempt") + 1)
+        if not moved:
+            return False
+        _close_queue_rows(generation)
+        events.event_append(
+            generation_id=generation.id,
+            type="status",
+            data={"status": Status.QUEUED, "requeued": True, "reason": "worker_lost"},
+        )
+        run_generation.enqueue(str(generation.id))
+    logger.warning("Generation %s lost its worker; queued again", generation.id)
+    return True
 
 
 def _end(generation: Generation, *, code: str, message: str) -> bool:
     """Fail a run a worker left behind, unless it moved on since it was read (a beat, a finish)."""
     outcome = Outcome(status=Status.FAILED, code=code, message=message)
-    return generation_finish(
+    ended = generation_finish(
         generation=generation, outcome=outcome, unless_beating=generation.status == Status.RUNNING
+    )
+    if ended:
+        _close_queue_rows(generation)
+    return ended
+
+
+def _close_queue_rows(generation: Generation) -> None:
+    """Close the run's queue rows that no worker will finish: claimed by a dead one, or never claimed."""
+    DBTaskResult.objects.filter(
+        task_path=run_generation.module_path,
+        args_kwargs={"args": [str(generation.id)], "kwargs": {}},
+        status__in=[TaskResultStatus.RUNNING, TaskResultStatus.READY],
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path="generations.sweeper.WorkerLost",
+        traceback=LOST,
     )
 
 
 def sweep(*, now=None) -> dict:
+    """One round: runs that lost their worker, runs never picked up, settlements still owed."""
     now = now or timezone.now()
     stale_after = timedelta(seconds=settings.OASIS["STALE_AFTER_SECONDS"])
-    left_behind = (
-        (
-            "stale",
-            Generation.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - stale_after),
-            "worker_lost",
-            "The worker running this generation stopped. Nothing was charged.",
-        ),
-        (
-            "unstarted",
-            Generation.objects.filter(status=Status.QUEUED, created_at__lt=now - QUEUE_TIMEOUT),
-            "not_started",
-            "No worker picked this generation up in time. Nothing was charged.",
-        ),
-    )
-    counts = {"stale": 0, "unstarted": 0, "settled": 0}
-    for count, generations, code, message in left_behind:
-        for generation in generations:
-            counts[count] += _end(generation, code=code, message=message)
+    counts = {"requeued": 0, "stale": 0, "unstarted": 0, "settled": 0}
+    for generation in Generation.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - stale_after):
+        done = _lost(generation)
+        if done:
+            counts[done] += 1
+    for generation in Generation.objects.filter(status=Status.QUEUED, created_at__lt=now - QUEUE_TIMEOUT):
+        counts["unstarted"] += _end(
+            generation,
+            code="not_started",
+            message="No worker picked this generation up in time. Nothing was charged.",
+        )
     for generation in Generation.objects.filter(status__in=TERMINAL, settled=False).exclude(hold_id=""):
-        if generation_settle(generation=generation):
-            counts["settled"] += 1
+        counts["settled"] += generation_settle(generation=generation)
     return counts

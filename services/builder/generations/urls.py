@@ -20,5 +20,10 @@ urlpatterns = [
         name="generation-cancel",
     ),
     path("generations/<uuid:generation_id>/events/", views.generation_events, name="generation-events"),
+    path(
+        "generations/<uuid:generation_id>/events/ticket/",
+        views.GenerationEventsTicketView.as_view(),
+        name="generation-events-ticket",
+    ),
     path("estimate/", views.EstimateView.as_view(), name="estimate"),
 ]

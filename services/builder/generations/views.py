@@ -8,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from generations import lifecycle, peers
+from generations import lifecycle, peers, tickets
 from generations.connections import off_request_thread
 from generations.models import Generation
 from generations.ownership import OwnedGenerationView, OwnedProjectView
@@ -18,6 +18,7 @@ from generations.serializers import (
     GenerationCreateSerializer,
     GenerationSerializer,
     MessageSerializer,
+    StreamTicketSerializer,
 )
 from generations.streams import event_stream
 from oasis_common.authentication import UserJWTAuthentication
@@ -126,6 +127,24 @@ class EstimateView(APIView):
         )
 
 
+class GenerationEventsTicketView(OwnedGenerationView):
+    @extend_schema(
+        request=None,
+        responses={201: StreamTicketSerializer, **error_responses(401, 404)},
+        summary="A stream ticket: opens this generation's events once, within 60 s, without a header",
+        description=(
+            "For browsers, whose EventSource cannot send the Authorization header: open `events_url` "
+            "(add `&last_event_id=` to resume). A ticket is spent by the first stream it opens; ask for "
+            "a new one to reconnect."
+        ),
+    )
+    def post(self, request, generation_id):
+        issued = tickets.ticket_create(user_id=request.user.id, generation=self.generation)
+        body = StreamTicketSerializer(issued).data
+        # A credential: no cache keeps it.
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
 def _last_event_id(request) -> int:
     raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
     try:
@@ -134,11 +153,24 @@ def _last_event_id(request) -> int:
         return 0
 
 
+async def _stream_caller(request, generation_id: uuid.UUID) -> str:
+    """Who opens the stream: the bearer of an access token, or else of a stream ticket for this generation."""
+    ticket = request.GET.get("ticket")
+    if ticket and "Authorization" not in request.headers:
+        return await off_request_thread(tickets.ticket_redeem)(ticket=ticket, generation_id=generation_id)
+    result = await off_request_thread(UserJWTAuthentication().authenticate)(request)
+    if result is None:
+        raise exceptions.NotAuthenticated()
+    principal, _ = result
+    return principal.id
+
+
 @extend_schema(
     methods=["GET"],
     parameters=[
         OpenApiParameter("Last-Event-ID", str, OpenApiParameter.HEADER, required=False),
         OpenApiParameter("last_event_id", int, OpenApiParameter.QUERY, required=False),
+        OpenApiParameter("ticket", str, OpenApiParameter.QUERY, required=False),
     ],
     responses={200: OpenApiResponse(description="text/event-stream"), **error_responses(401, 404)},
     summary="The generation's events as Server-Sent Events; resumes after Last-Event-ID",
@@ -146,21 +178,15 @@ def _last_event_id(request) -> int:
 async def generation_events(request, generation_id: uuid.UUID):
     if request.method != "GET":
         return error_response(exceptions.MethodNotAllowed(request.method))
-    authentication = UserJWTAuthentication()
     try:
-        result = await off_request_thread(authentication.authenticate)(request)
-        if result is None:
-            raise exceptions.NotAuthenticated()
+        user_id = await _stream_caller(request, generation_id)
     except exceptions.APIException as exc:
         if exc.status_code == 401:
             # As DRF's views do: a 401 names the scheme that would be accepted.
-            exc.auth_header = authentication.authenticate_header(request)
+            exc.auth_header = UserJWTAuthentication().authenticate_header(request)
         return error_response(exc)
-    principal, _ = result
     # On the shared executor, not this request's own thread: an open stream then holds no connection.
-    exists = await off_request_thread(
-        Generation.objects.filter(pk=generation_id, user_id=principal.id).exists
-    )()
+    exists = await off_request_thread(Generation.objects.filter(pk=generation_id, user_id=user_id).exists)()
     if not exists:
         return error_response(NotFound("No such generation."))
     response = StreamingHttpResponse(

@@ -71,6 +71,13 @@ def other_api(other_user_id):
 
 
 @pytest.fixture
+def database_queue(settings):
+    """Runs queued in the database, as in production (the suite's default queue keeps nothing)."""
+    # django-tasks resets its backends when TASKS changes.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["generations"]}}
+
+
+@pytest.fixture
 def demo_catalog(db, settings):
     return catalog_sync()
 

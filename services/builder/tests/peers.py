@@ -186,6 +186,8 @@ class FakePayments:
         self.holds: dict[str, dict] = {}
         self.lock = threading.Lock()
         self.down = False
+        # Settlements refused with 503 before payments answers again (a restart, say).
+        self.settle_refusals = 0
 
     def available(self, user_id) -> int:
         user_id = str(user_id)
@@ -222,6 +224,10 @@ class FakePayments:
     def settle(self, request):
         if self.down:
             return 503, {}, ""
+        with self.lock:
+            if self.settle_refusals:
+                self.settle_refusals -= 1
+                return 503, {}, ""
         parts = request.path_url.split("/")
         hold_id, action = parts[4], parts[5]
         with self.lock:

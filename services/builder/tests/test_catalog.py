@@ -133,3 +133,17 @@ def test_endpoints_resolve_overrides_and_fall_back_to_openai_settings(db, settin
     assert registry.endpoint_for(plain) == registry.Endpoint("https://gateway.example/v1", "sk-default")
     assert registry.endpoint_for(custom) == registry.Endpoint("http://local:8000/v1", "sk-other")
     assert registry.endpoint_for(keyless).api_key == registry.NO_KEY
+
+
+def test_the_admin_shows_operators_why_a_model_was_refused(demo_catalog, client, django_user_model):
+    model = LanguageModel.objects.get(slug="oasis-demo")
+    registry.model_problem_record(model=model, problem="401 invalid_api_key: Incorrect API key provided")
+    operator = django_user_model.objects.create_superuser("operator", "ops@example.com", "a long password 1")
+    client.force_login(operator)
+
+    response = client.get("/admin/catalog/languagemodel/")
+
+    assert response.status_code == 200
+    assert "401 invalid_api_key: Incorrect API key provided" in response.content.decode()
+    registry.model_problem_clear(model=model)
+    assert LanguageModel.objects.get(slug="oasis-demo").problem == ""

@@ -45,6 +45,7 @@ ENDPOINTS = [
     ("project-messages", "get", "projects/{project}/messages/", {"ordering": "bogus"}, 400),
     ("generation", "get", "generations/{generation}/", None, 200),
     ("generation-cancel", "post", "generations/{generation}/cancel/", b"{not json", 200),
+    ("generation-events-ticket", "post", "generations/{generation}/events/ticket/", None, 201),
     # A stream of a run that is still queued would stay open: the owner's side is tested in test_streams.
     ("generation-events", "get", "generations/{generation}/events/", None, None),
 ]

@@ -270,3 +270,29 @@ def test_projects_down_longer_than_the_landing_allows_fails_the_run_uncharged(de
     assert (generation.status, generation.error_code) == (Status.FAILED, "projects_unavailable")
     assert projects.applied == []
     assert payments.hold_for(generation.id)["status"] == "released"
+
+
+def test_a_run_settles_within_seconds_although_payments_restarts_as_it_ends(demo, fakes, user_id):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    payments.settle_refusals = 8  # more than the client's own quick retries
+
+    generation = run(start(user_id, project_id)["id"])
+
+    assert generation.status == Status.DONE
+    assert generation.settled
+    assert payments.hold_for(generation.id)["captured_amount"] == generation.cost > 0
+    assert payments.settle_refusals == 0
+
+
+def test_a_run_whose_payments_stays_away_is_left_for_the_sweeper(demo, fakes, user_id, settings):
+    settings.OASIS = {**settings.OASIS, "SETTLE_RETRY_SECONDS": 0.3}
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    payments.settle_refusals = 1000
+
+    generation = run(start(user_id, project_id)["id"])
+
+    assert generation.status == Status.DONE
+    assert not generation.settled
+    assert payments.hold_for(generation.id)["status"] == "open"

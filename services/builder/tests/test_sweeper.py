@@ -4,7 +4,10 @@ from datetime import timedelta
 
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from generations.finishing import Outcome, generation_finish
 from generations.models import Event, Generation, Message, Status
 from generations.sweeper import sweep
 from tests.conftest import client_for
@@ -21,11 +24,50 @@ def started(user_id, projects, *, mode="build") -> Generation:
     return Generation.objects.get(pk=response.json()["id"])
 
 
-def test_a_run_whose_heartbeat_stopped_is_failed_and_its_hold_released(demo_catalog, fakes, user_id):
-    projects, payments = fakes
-    generation = started(user_id, projects)
+def lose_its_worker(generation) -> None:
+    """As a worker dying mid-run leaves it: running, silent, its queue row claimed for good."""
     stale = timezone.now() - timedelta(minutes=5)
     Generation.objects.filter(pk=generation.pk).update(status=Status.RUNNING, heartbeat_at=stale)
+    queue_rows(generation).filter(status=TaskResultStatus.READY).update(status=TaskResultStatus.RUNNING)
+
+
+def queue_rows(generation):
+    return DBTaskResult.objects.filter(args_kwargs={"args": [str(generation.id)], "kwargs": {}})
+
+
+def test_a_run_that_lost_its_worker_is_queued_again_once_and_says_so(
+    demo_catalog, fakes, user_id, database_queue
+):
+    projects, payments = fakes
+    generation = started(user_id, projects)
+    lose_its_worker(generation)
+
+    counts = sweep()
+
+    generation.refresh_from_db()
+    assert (counts["requeued"], counts["stale"]) == (1, 0)
+    assert (generation.status, generation.heartbeat_at) == (Status.QUEUED, None)
+    event = Event.objects.filter(generation=generation).last()
+    assert (event.type, event.data) == (
+        "status",
+        {"status": "queued", "requeued": True, "reason": "worker_lost"},
+    )
+    assert payments.hold_for(generation.id)["status"] == "open"
+    # The dead worker's row is closed; a new one waits for the next worker.
+    assert sorted(queue_rows(generation).values_list("status", flat=True)) == [
+        TaskResultStatus.FAILED,
+        TaskResultStatus.READY,
+    ]
+
+
+def test_a_run_that_lost_its_worker_twice_is_failed_and_its_hold_released(
+    demo_catalog, fakes, user_id, database_queue
+):
+    projects, payments = fakes
+    generation = started(user_id, projects)
+    lose_its_worker(generation)
+    sweep()
+    lose_its_worker(generation)
 
     counts = sweep()
 
@@ -38,6 +80,7 @@ def test_a_run_whose_heartbeat_stopped_is_failed_and_its_hold_released(demo_cata
     assert payments.hold_for(generation.id)["status"] == "released"
     assert Event.objects.filter(generation=generation).last().type == "failed"
     assert Message.objects.filter(generation=generation, role="assistant").exists()
+    assert set(queue_rows(generation).values_list("status", flat=True)) == {TaskResultStatus.FAILED}
 
 
 def test_a_live_run_is_left_alone(demo_catalog, fakes, user_id):
@@ -50,13 +93,15 @@ def test_a_live_run_is_left_alone(demo_catalog, fakes, user_id):
     assert payments.hold_for(generation.id)["status"] == "open"
 
 
-def test_a_run_never_picked_up_is_ended(demo_catalog, fakes, user_id):
+def test_a_run_never_picked_up_is_ended(demo_catalog, fakes, user_id, database_queue):
     projects, payments = fakes
     generation = started(user_id, projects)
     Generation.objects.filter(pk=generation.pk).update(created_at=timezone.now() - timedelta(hours=1))
 
     assert sweep()["unstarted"] == 1
     assert Generation.objects.get(pk=generation.pk).error_code == "not_started"
+    # Its row will not start it later.
+    assert set(queue_rows(generation).values_list("status", flat=True)) == {TaskResultStatus.FAILED}
     assert payments.hold_for(generation.id)["status"] == "released"
 
 
@@ -89,11 +134,25 @@ def test_a_capture_after_the_hold_expired_charges_nothing_and_says_so(demo_catal
 
 def test_the_command_reports_what_it_did(demo_catalog, fakes, user_id, capsys):
     projects, _ = fakes
-    generation = started(user_id, projects)
-    Generation.objects.filter(pk=generation.pk).update(
-        status=Status.RUNNING, heartbeat_at=timezone.now() - timedelta(minutes=5)
-    )
+    lose_its_worker(started(user_id, projects))
 
     call_command("sweep_generations")
 
-    assert "stale runs failed: 1" in capsys.readouterr().out
+    assert "runs queued again: 1, stale runs failed: 0" in capsys.readouterr().out
+
+
+def test_the_attempt_that_lost_its_worker_can_no_longer_end_the_run(
+    demo_catalog, fakes, user_id, database_queue
+):
+    projects, payments = fakes
+    generation = started(user_id, projects)
+    lose_its_worker(generation)
+    stale_attempt = Generation.objects.get(pk=generation.pk)  # what the slow old worker still holds
+    sweep()
+
+    ended = generation_finish(generation=stale_attempt, outcome=Outcome(status=Status.DONE, cost=3))
+
+    current = Generation.objects.get(pk=generation.pk)
+    assert ended is False
+    assert (current.status, current.attempt, current.cost) == (Status.QUEUED, 1, 0)
+    assert payments.hold_for(generation.id)["status"] == "open"

@@ -13,6 +13,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import OperationalError
+from django_tasks_db.models import DBTaskResultQuerySet
 
 from generations.management.commands import worker_alive
 from generations.management.commands.generation_worker import Command as GenerationWorker
@@ -20,12 +22,6 @@ from generations.management.commands.generation_worker import watch_heartbeat
 from generations.management.commands.worker_alive import BEAT_EVERY_SECONDS, Heartbeat, heartbeat_file
 from generations.models import Generation, Status
 from tests.conftest import client_for
-
-
-@pytest.fixture
-def database_queue(settings):
-    # django-tasks resets its backends when TASKS changes.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["generations"]}}
 
 
 def test_queued_generations_are_run_by_the_worker(demo, fakes, user_id, database_queue):
@@ -170,3 +166,28 @@ def test_a_worker_whose_loop_beats_is_left_alone(heartbeat):
     watcher.join(timeout=5)
 
     assert exits == []
+
+
+def test_a_claim_on_a_dropped_connection_is_tried_again_next_round(
+    demo, fakes, user_id, database_queue, monkeypatch
+):
+    projects, _ = fakes
+    project_id = projects.add(user_id)
+    response = client_for(user_id).post(
+        f"/api/v1/builder/projects/{project_id}/generations/", {"prompt": "a tea shop"}, format="json"
+    )
+    assert response.status_code == 202, response.content
+    get_locked = DBTaskResultQuerySet.get_locked
+    calls = []
+
+    def dropped_once(queryset):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return get_locked(queryset)
+
+    monkeypatch.setattr(DBTaskResultQuerySet, "get_locked", dropped_once)
+    worker = GenerationWorker()
+
+    assert worker._claim(queue="generations", backend="default", worker_id="w") is None
+    assert worker._claim(queue="generations", backend="default", worker_id="w") is not None

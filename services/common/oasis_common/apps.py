@@ -1,3 +1,5 @@
+"""The platform library as a Django app: registers its OpenAPI extensions when Django starts."""
+
 from django.apps import AppConfig
 
 

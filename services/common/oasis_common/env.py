@@ -1,4 +1,9 @@
-"""The one module that reads the environment: typed accessors with development defaults."""
+"""The one module that reads the environment: typed accessors with development defaults.
+
+Any variable may instead be given as a file, `NAME_FILE=/run/secrets/name` (as compose and
+Kubernetes mount secrets), so secrets need not sit in the environment `docker inspect` shows;
+the file's content, without its trailing newline, is the value. Setting both is refused.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +18,31 @@ from django.core.exceptions import ImproperlyConfigured
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 ENVIRONMENTS = {"development", "test", "production"}
+# Variables whose `NAME_FILE` is a setting of its own (a path the service reads itself).
+OWN_FILE_SETTINGS = frozenset({"OASIS_JWT_SIGNING_KEY", "OASIS_MODELS", "OASIS_JWKS"})
+
+
+def _raw(name: str) -> str | None:
+    """The variable as given, from `NAME` or from the file `NAME_FILE` names; None when neither is set."""
+    value = os.environ.get(name)
+    path = None if name in OWN_FILE_SETTINGS else os.environ.get(f"{name}_FILE", "").strip()
+    if not path:
+        return value
+    if value is not None and value.strip():
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
+    try:
+        return Path(path).read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}_FILE names {path}, which cannot be read: {exc.strerror}") from exc
 
 
 def get_str(name: str, default: str = "") -> str:
     """The trimmed value; unset or blank (`NAME=` in a compose file) means the default."""
-    return os.environ.get(name, "").strip() or default
+    return (_raw(name) or "").strip() or default
 
 
 def get_bool(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return default
     word = raw.strip().lower()
@@ -33,7 +54,7 @@ def get_bool(name: str, default: bool = False) -> bool:
 
 
 def get_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None or not raw.strip():
         return default
     try:
@@ -43,7 +64,7 @@ def get_int(name: str, default: int) -> int:
 
 
 def get_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None or not raw.strip():
         return default
     try:
@@ -53,7 +74,7 @@ def get_float(name: str, default: float) -> float:
 
 
 def get_list(name: str, default: list[str] | None = None) -> list[str]:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]

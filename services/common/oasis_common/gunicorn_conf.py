@@ -1,8 +1,18 @@
-"""Gunicorn settings shared by the services: JSON-friendly logs, Prometheus multiprocess cleanup."""
+"""Gunicorn settings shared by the services: its own log lines in JSON like the rest, Prometheus cleanup."""
 
 import os
 
 from oasis_common import env
+
+
+def _service_name() -> str:
+    """The service this gunicorn serves: its Django project's `config.SERVICE`."""
+    try:
+        import config  # the service's own project package, importable before Django starts
+    except ImportError:
+        return "gunicorn"
+    return getattr(config, "SERVICE", "gunicorn")
+
 
 bind = env.get_str("OASIS_BIND", "0.0.0.0:8000")
 workers = env.get_int("OASIS_WEB_WORKERS", 2)
@@ -16,6 +26,33 @@ keepalive = 5
 accesslog = None  # oasis_common.middleware logs each request once, as JSON
 errorlog = "-"
 loglevel = env.get_str("OASIS_LOG_LEVEL", "info").lower()
+# Gunicorn's own lines (workers booting, timeouts, signals) as JSON, named for the service like
+# every other line; merged by gunicorn over its defaults, so its root logger uses this console too.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "service": {
+            "()": "oasis_common.logs.RequestIdFilter",
+            "service": _service_name(),
+        }
+    },
+    "formatters": {"json": {"()": "oasis_common.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["service"],
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["console"], "propagate": False},
+        # Requests are logged once, by oasis_common.middleware, path only: a dict config turns
+        # gunicorn's access log on, which would repeat them with their query strings (tickets).
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+    },
+}
 forwarded_allow_ips = "*"
 
 

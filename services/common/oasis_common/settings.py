@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -22,6 +23,83 @@ def peer_url(service: str) -> str:
     return read((setting,))[setting.name]
 
 
+# The platform's Django apps, before each service's own (its config.APPS).
+PLATFORM_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_prometheus",
+    "oasis_common",
+    "oasis_common.idempotency",
+]
+
+# The settings no service or environment changes.
+FIXED = {
+    "MIDDLEWARE": [
+        "oasis_common.middleware.ProbeMiddleware",
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        "oasis_common.middleware.RequestIdMiddleware",
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ],
+    "ROOT_URLCONF": "config.urls",
+    "WSGI_APPLICATION": "config.wsgi.application",
+    "ASGI_APPLICATION": "config.asgi.application",
+    "TEMPLATES": [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [],
+            "APP_DIRS": True,
+            "OPTIONS": {
+                "context_processors": [
+                    "django.template.context_processors.request",
+                    "django.contrib.auth.context_processors.auth",
+                    "django.contrib.messages.context_processors.messages",
+                ]
+            },
+        }
+    ],
+    "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+    "LANGUAGE_CODE": "en-us",
+    "TIME_ZONE": "UTC",
+    "USE_I18N": True,
+    "USE_TZ": True,
+    "SECURE_CONTENT_TYPE_NOSNIFF": True,
+    "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+    "USE_X_FORWARDED_HOST": False,
+    "SESSION_COOKIE_PATH": "/admin/",
+    "CSRF_COOKIE_PATH": "/admin/",
+    "X_FRAME_OPTIONS": "DENY",
+}
+
+# DRF as every service uses it; the number of proxies in front comes from the environment.
+REST_FRAMEWORK_BASE = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["oasis_common.authentication.UserJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["oasis_common.permissions.IsUser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["oasis_common.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "oasis_common.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["oasis_common.ordering.OrderingFilter"],
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "oasis_common.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "oasis_common.schema.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {},
+}
+
+
 def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
     """Return the shared settings for `service`, with `apps` as its own Django apps."""
     if service not in SERVICE_NAMES:
@@ -33,18 +111,8 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
     debug = env.get_bool("DJANGO_DEBUG", False)
     if production and debug:
         raise ImproperlyConfigured("DJANGO_DEBUG must not be on in production")
-    auth_url = peer_url("auth")
-    oasis = {
-        "SERVICE_NAME": service,
-        **read(
-            PLATFORM,
-            defaults={
-                "JWKS_URL": f"{auth_url}/api/v1/auth/.well-known/jwks.json",
-                "SERVICE_CLIENT_ID": service,
-            },
-        ),
-    }
     return {
+        **copy.deepcopy(FIXED),
         "OASIS_SERVICE_NAME": service,
         "OASIS_ENVIRONMENT": env.environment(),
         "OASIS_VAR_DIR": var,
@@ -56,88 +124,23 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
         "ALLOWED_HOSTS": env.get_list(
             "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", service, f"{service}-service"]
         ),
-        "INSTALLED_APPS": [
-            "django.contrib.admin",
-            "django.contrib.auth",
-            "django.contrib.contenttypes",
-            "django.contrib.sessions",
-            "django.contrib.messages",
-            "django.contrib.staticfiles",
-            "rest_framework",
-            "drf_spectacular",
-            "django_prometheus",
-            "oasis_common",
-            "oasis_common.idempotency",
-            *apps,
-        ],
-        "MIDDLEWARE": [
-            "oasis_common.middleware.ProbeMiddleware",
-            "django_prometheus.middleware.PrometheusBeforeMiddleware",
-            "oasis_common.middleware.RequestIdMiddleware",
-            "django.middleware.security.SecurityMiddleware",
-            "whitenoise.middleware.WhiteNoiseMiddleware",
-            "django.contrib.sessions.middleware.SessionMiddleware",
-            "django.middleware.common.CommonMiddleware",
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-            "django.contrib.messages.middleware.MessageMiddleware",
-            "django.middleware.clickjacking.XFrameOptionsMiddleware",
-            "django_prometheus.middleware.PrometheusAfterMiddleware",
-        ],
-        "ROOT_URLCONF": "config.urls",
-        "WSGI_APPLICATION": "config.wsgi.application",
-        "ASGI_APPLICATION": "config.asgi.application",
-        "TEMPLATES": [
-            {
-                "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "DIRS": [],
-                "APP_DIRS": True,
-                "OPTIONS": {
-                    "context_processors": [
-                        "django.template.context_processors.request",
-                        "django.contrib.auth.context_processors.auth",
-                        "django.contrib.messages.context_processors.messages",
-                    ]
-                },
-            }
-        ],
+        "INSTALLED_APPS": [*PLATFORM_APPS, *apps],
         "DATABASES": {
             "default": env.database_config("DATABASE_URL", sqlite_path=var / service / "db.sqlite3")
         },
         "CACHES": {"default": env.cache_config(service=service)},
-        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
-        "LANGUAGE_CODE": "en-us",
-        "TIME_ZONE": "UTC",
-        "USE_I18N": True,
-        "USE_TZ": True,
         "STATIC_URL": f"/static/{service}/",
         # Images collect static files into OASIS_STATIC_ROOT; elsewhere WhiteNoise finds them in place.
         "STATIC_ROOT": env.get_str("OASIS_STATIC_ROOT") or None,
         "WHITENOISE_USE_FINDERS": not env.get_str("OASIS_STATIC_ROOT"),
         # Requests bigger than this are refused with 413 before any view runs.
         "DATA_UPLOAD_MAX_MEMORY_SIZE": env.get_int("OASIS_MAX_REQUEST_BYTES", 1024 * 1024),
-        "SECURE_CONTENT_TYPE_NOSNIFF": True,
-        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
-        "USE_X_FORWARDED_HOST": False,
         "SESSION_COOKIE_SECURE": production,
         "CSRF_COOKIE_SECURE": production,
-        "SESSION_COOKIE_PATH": "/admin/",
-        "CSRF_COOKIE_PATH": "/admin/",
-        "X_FRAME_OPTIONS": "DENY",
         "REST_FRAMEWORK": {
-            "DEFAULT_AUTHENTICATION_CLASSES": ["oasis_common.authentication.UserJWTAuthentication"],
-            "DEFAULT_PERMISSION_CLASSES": ["oasis_common.permissions.IsUser"],
-            "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-            "DEFAULT_PARSER_CLASSES": ["oasis_common.parsers.JSONParser"],
-            "DEFAULT_PAGINATION_CLASS": "oasis_common.pagination.Pagination",
-            "DEFAULT_FILTER_BACKENDS": ["oasis_common.ordering.OrderingFilter"],
-            "PAGE_SIZE": 50,
-            "EXCEPTION_HANDLER": "oasis_common.errors.exception_handler",
-            "DEFAULT_SCHEMA_CLASS": "oasis_common.schema.AutoSchema",
-            "UNAUTHENTICATED_USER": None,
+            **copy.deepcopy(REST_FRAMEWORK_BASE),
             # The gateway overwrites X-Forwarded-For with the client's address.
             "NUM_PROXIES": env.get_int("OASIS_NUM_PROXIES", 1),
-            "DEFAULT_THROTTLE_RATES": {},
         },
         "SPECTACULAR_SETTINGS": {
             "TITLE": f"Imagi Oasis {service} API",
@@ -149,7 +152,22 @@ def common_settings(*, service: str, base_dir: Path, apps: list[str]) -> dict:
         },
         "LOGGING": logging_config(service),
         # The client secret last: production missing several secrets names DJANGO_SECRET_KEY first.
-        "OASIS": {**oasis, "SERVICE_CLIENT_SECRET": _service_client_secret(service, secrets_dir)},
+        "OASIS": {**_oasis(service), "SERVICE_CLIENT_SECRET": _service_client_secret(service, secrets_dir)},
+    }
+
+
+def _oasis(service: str) -> dict:
+    """The platform's keys of `settings.OASIS`, from its table."""
+    auth_url = peer_url("auth")
+    return {
+        "SERVICE_NAME": service,
+        **read(
+            PLATFORM,
+            defaults={
+                "JWKS_URL": f"{auth_url}/api/v1/auth/.well-known/jwks.json",
+                "SERVICE_CLIENT_ID": service,
+            },
+        ),
     }
 
 

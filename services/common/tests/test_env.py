@@ -275,3 +275,41 @@ def test_production_refuses_to_start_without_a_secret(environ, tmp_path):
 def test_a_secret_without_a_development_file_must_be_set(environ):
     with pytest.raises(ImproperlyConfigured, match="OASIS_SECRET must be set"):
         env.get_secret("OASIS_SECRET", dev_file=None)
+
+
+def test_any_variable_may_be_given_as_a_file_as_secrets_are_mounted(tmp_path, monkeypatch):
+    secret = tmp_path / "django-secret-key"
+    secret.write_text("s3cret value\n")
+    monkeypatch.setenv("DJANGO_SECRET_KEY_FILE", str(secret))
+    monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
+    monkeypatch.setenv("OASIS_HTTP_RETRIES_FILE", str(tmp_path / "retries"))
+    (tmp_path / "retries").write_text("4\n")
+
+    assert env.get_str("DJANGO_SECRET_KEY") == "s3cret value"
+    assert env.get_secret("DJANGO_SECRET_KEY", dev_file=None) == "s3cret value"
+    assert env.get_int("OASIS_HTTP_RETRIES", 2) == 4
+
+
+def test_a_variable_given_both_ways_or_an_unreadable_file_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "inline")
+    monkeypatch.setenv("DJANGO_SECRET_KEY_FILE", str(tmp_path / "key"))
+    (tmp_path / "key").write_text("from a file")
+    with pytest.raises(
+        ImproperlyConfigured, match="Set DJANGO_SECRET_KEY or DJANGO_SECRET_KEY_FILE, not both"
+    ):
+        env.get_str("DJANGO_SECRET_KEY")
+
+    monkeypatch.delenv("DJANGO_SECRET_KEY")
+    monkeypatch.setenv("DJANGO_SECRET_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(
+        ImproperlyConfigured, match=r"DJANGO_SECRET_KEY_FILE names .*missing, which cannot be read"
+    ):
+        env.get_str("DJANGO_SECRET_KEY")
+
+
+def test_a_variable_whose_file_form_is_its_own_setting_keeps_both(tmp_path, monkeypatch):
+    monkeypatch.setenv("OASIS_JWT_SIGNING_KEY_FILE", str(tmp_path / "signing.pem"))
+    monkeypatch.delenv("OASIS_JWT_SIGNING_KEY", raising=False)
+
+    assert env.get_str("OASIS_JWT_SIGNING_KEY") == ""
+    assert env.get_str("OASIS_JWT_SIGNING_KEY_FILE") == str(tmp_path / "signing.pem")

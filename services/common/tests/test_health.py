@@ -73,12 +73,31 @@ def test_readyz_is_not_ready_when_the_database_fails(api, db, monkeypatch):
     assert "10.0.0.5" not in response.content.decode()
 
 
-def test_readyz_is_not_ready_when_the_cache_fails(api, db, monkeypatch):
-    class BrokenCache:
-        def get(self, key):
-            raise ConnectionError("Error 111 connecting to redis:6379")
+def test_a_check_a_service_adds_is_run_and_its_failure_logged_with_the_cause(api, db, caplog, monkeypatch):
+    def full() -> None:
+        raise OSError("No space left on device")
 
-    monkeypatch.setattr(health, "cache", BrokenCache())
+    monkeypatch.setattr(health, "_added_checks", {"disk": full})
+
     response = api.get("/readyz")
+
     assert response.status_code == 503
-    assert response.json()["error"]["details"]["checks"] == {"database": "ok", "cache": "failing"}
+    assert response.json()["error"]["details"]["checks"] == {
+        "database": "ok",
+        "cache": "ok",
+        "disk": "failing",
+    }
+    assert "readiness check disk failed: OSError: No space left on device" in caplog.text
+
+
+def test_a_failing_cache_leaves_the_service_ready_but_degraded(api, db, caplog, monkeypatch):
+    def redis_down() -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(health, "_check_cache", redis_down)
+
+    response = api.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "checks": {"database": "ok", "cache": "failing"}}
+    assert "readiness check cache failed: ConnectionError: Error 111 connecting" in caplog.text

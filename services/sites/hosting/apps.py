@@ -2,7 +2,14 @@
 
 from django.apps import AppConfig
 
+from hosting.store import store, store_writable_check
+from oasis_common.health import ready_check_add
+
 
 class HostingConfig(AppConfig):
     name = "hosting"
     verbose_name = "Hosting"
+
+    def ready(self) -> None:
+        # A pod whose store is read-only or full would fail every publish: it is not ready.
+        ready_check_add("site_store", lambda: store_writable_check(store()))

@@ -15,11 +15,26 @@ def test_healthz_answers_without_touching_the_database(anonymous, django_assert_
     assert response.json() == {"status": "ok", "service": "sites"}
 
 
-def test_readyz_checks_the_database_and_the_cache(anonymous):
+def test_readyz_checks_the_database_the_cache_and_the_store(anonymous, site_store):
     response = anonymous.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"database": "ok", "cache": "ok"}}
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "cache": "ok", "site_store": "ok"},
+    }
+
+
+def test_a_store_that_refuses_writes_is_not_ready_and_the_log_says_why(anonymous, site_store, caplog):
+    live = site_store.root / "live"
+    live.rmdir()
+    live.write_bytes(b"")
+
+    response = anonymous.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["details"]["checks"]["site_store"] == "failing"
+    assert f"cannot write in {live}: Not a directory" in caplog.text
 
 
 def test_an_unknown_path_is_a_json_404(anonymous):

@@ -1,3 +1,5 @@
+"""The idempotency app: the stored first answers that repeated requests are given again."""
+
 from django.apps import AppConfig
 
 

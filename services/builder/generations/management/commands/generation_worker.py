@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
-from django.db.utils import OperationalError
+from django.db.utils import InterfaceError, OperationalError
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -33,6 +33,7 @@ from generations.management.commands.worker_alive import (
     heartbeat_file,
     max_silence_seconds,
 )
+from generations.sweeper import sweep
 from oasis_common import env
 
 logger = logging.getLogger("oasis.worker")
@@ -50,17 +51,26 @@ class Command(BaseCommand):
             help="Seconds between looks at an empty queue: the longest a new run waits to start.",
         )
         parser.add_argument("--grace", type=float, default=env.get_float("OASIS_WORKER_GRACE_SECONDS", 30))
+        parser.add_argument(
+            "--sweep-every",
+            type=float,
+            default=env.get_float("OASIS_WORKER_SWEEP_SECONDS", 10),
+            help="Seconds between looks for runs whose worker died (0: never; --batch never sweeps).",
+        )
         parser.add_argument("--queue", default="generations")
         parser.add_argument("--backend", default="default")
         parser.add_argument("--batch", action="store_true", help="Run what is queued, then exit.")
 
-    def handle(
-        self, *args, threads: int, interval: float, grace: float, queue: str, backend: str, batch: bool, **o
-    ):
+    def handle(self, *args, threads: int, interval: float, grace: float, queue: str, batch: bool, **options):
         worker_id = f"{socket.gethostname()}-{os.getpid()}"[:64]
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
+        backend = options["backend"]
+        if options["sweep_every"] and not batch:
+            threading.Thread(
+                target=sweep_every, args=(options["sweep_every"], stop), name="sweeper", daemon=True
+            ).start()
         runner = Worker(
             queue_names=[queue],
             interval=interval,
@@ -119,10 +129,12 @@ class Command(BaseCommand):
                 if task_result is not None:
                     task_result.claim(worker_id)
                 return task_result
-        except OperationalError as exc:
-            if is_locked_database_exception(exc):
-                return None
-            raise
+        except (OperationalError, InterfaceError) as exc:
+            if not (exc.args and is_locked_database_exception(exc)):
+                # A connection the server dropped (a restart, a failover): the next round takes a new one.
+                logger.warning("Claiming failed (%s); trying again", exc)
+                connection.close()
+            return None
 
     def _run(self, runner: Worker, task_result: DBTaskResult, slots: threading.Semaphore) -> None:
         try:
@@ -132,6 +144,19 @@ class Command(BaseCommand):
         finally:
             connection.close()
             slots.release()
+
+
+def sweep_every(seconds: float, stop: threading.Event) -> None:
+    """Find runs whose worker died, from every live worker: within seconds, not at the next cron."""
+    while not stop.wait(seconds):
+        try:
+            sweep()
+        except Exception:
+            logger.exception("A sweep failed; the next one tries again")
+        finally:
+            # Like the end of a request: do not keep a connection the database may have dropped.
+            close_old_connections()
+    connection.close()
 
 
 def watch_heartbeat(

@@ -1,4 +1,4 @@
-"""End generations whose worker died, and retry settlements that payments could not take."""
+"""Queue again or end generations whose worker died, and retry settlements payments could not take."""
 
 import signal
 import threading
@@ -24,7 +24,8 @@ class Command(BaseCommand):
             counts = sweep()
             if any(counts.values()) or not every:
                 self.stdout.write(
-                    f"stale runs failed: {counts['stale']}, unstarted runs failed: {counts['unstarted']}, "
+                    f"runs queued again: {counts['requeued']}, stale runs failed: {counts['stale']}, "
+                    f"unstarted runs failed: {counts['unstarted']}, "
                     f"settlements retried: {counts['settled']}"
                 )
             if not every or stop.wait(every):
