@@ -1,17 +1,31 @@
 """Gunicorn settings shared by the services: its own log lines in JSON like the rest, Prometheus cleanup."""
 
+import logging
 import os
 
 from oasis_common import env
+from oasis_common.logs import RequestIdFilter
 
 
 def _service_name() -> str:
-    """The service this gunicorn serves: its Django project's `config.SERVICE`."""
+    """The service this gunicorn serves, its Django project's `config.SERVICE`; "" until importable."""
     try:
-        import config  # the service's own project package, importable before Django starts
+        import config  # the service's own project package (gunicorn's --chdir puts it on the path)
     except ImportError:
-        return "gunicorn"
-    return getattr(config, "SERVICE", "gunicorn")
+        return ""
+    return getattr(config, "SERVICE", "")
+
+
+class ServiceFilter(RequestIdFilter):
+    """Names each line for the service; found once gunicorn is in the service's folder, which it
+    enters only after reading this file (`--chdir`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.service:
+            self.service = _service_name()
+        super().filter(record)
+        record.service = self.service or "gunicorn"
+        return True
 
 
 bind = env.get_str("OASIS_BIND", "0.0.0.0:8000")
@@ -31,12 +45,7 @@ loglevel = env.get_str("OASIS_LOG_LEVEL", "info").lower()
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {
-        "service": {
-            "()": "oasis_common.logs.RequestIdFilter",
-            "service": _service_name(),
-        }
-    },
+    "filters": {"service": {"()": "oasis_common.gunicorn_conf.ServiceFilter"}},
     "formatters": {"json": {"()": "oasis_common.logs.JsonFormatter"}},
     "handlers": {
         "console": {

@@ -36,7 +36,7 @@ def test_gunicorn_logs_its_own_lines_as_json_named_for_the_service(gunicorn_logg
 
     assert (line["level"], line["logger"]) == ("ERROR", "gunicorn.error")
     assert line["message"] == "Worker (pid:4242) was sent SIGKILL!"
-    assert line["service"] == gunicorn_conf._service_name()
+    assert line["service"] == (gunicorn_conf._service_name() or "gunicorn")
     assert "time" in line
 
 
@@ -46,3 +46,15 @@ def test_gunicorn_never_logs_requests_itself(gunicorn_logger, capsys):
     assert "secret" not in capsys.readouterr().err
     assert gunicorn_conf.logconfig_dict["loggers"]["gunicorn.access"]["handlers"] == []
     assert gunicorn_logger.access_log.propagate is False
+
+
+def test_lines_are_named_for_the_service_once_gunicorn_has_entered_its_folder(monkeypatch, tmp_path):
+    service_filter = gunicorn_conf.ServiceFilter()
+    record = logging.LogRecord("gunicorn.error", logging.INFO, __file__, 1, "Booting worker", (), None)
+    monkeypatch.setattr(gunicorn_conf, "_service_name", lambda: "")
+    service_filter.filter(record)
+    assert record.service == "gunicorn"
+
+    monkeypatch.setattr(gunicorn_conf, "_service_name", lambda: "builder")  # after --chdir
+    service_filter.filter(record)
+    assert record.service == "builder"
