@@ -43,6 +43,14 @@ MAX_CHECK_INTERVAL_SECONDS = 30
 GUNICORN_GRACEFUL_SECONDS = 20
 # Docker's embedded DNS, which nginx asks again for a recreated service's new address.
 DOCKER_DNS = "127.0.0.11"
+# Previews' own origin: projects builds links on it, the gateway lets the studio frame it.
+PREVIEW_ORIGIN = "OASIS_PREVIEW_ORIGIN"
+PREVIEW_READERS = ("projects", "gateway")
+ORIGIN = re.compile(r"^(https?)://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::(\d+))?$")
+# The hosts the gateway's own origin (the API's and the studio's) answers on in compose.
+GATEWAY_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+# Any value an operator may put in .env: every reader must follow it.
+OPERATOR_PREVIEW_ORIGIN = "https://preview.example.test"
 DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)")
 SECRET_LOOKING = re.compile(
     r"(sk_(live|test)_[0-9A-Za-z]{8,}|rk_(live|test)_[0-9A-Za-z]{8,}|whsec_[0-9A-Za-z]{8,}"
@@ -303,6 +311,7 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
             found.append(f"nothing runs {what}")
 
     found += site_store_problems(doc)
+    found += preview_origin_problems(doc, env_example_values(env_example))
     found += release_day_problems(doc)
 
     # One PostgreSQL per service: its own volume, its own credentials, reachable by that service only.
@@ -410,6 +419,68 @@ def site_store_problems(doc: dict) -> list[str]:
                 found.append(f"{name} mounts the site store at {target}, but OASIS_SITES_STORE says {store}")
         if mounts and name != "gateway" and not writer:
             found.append(f"{name} mounts the site store; only sites' containers and the gateway may")
+    return found
+
+
+def preview_origin_problems(doc: dict, dotenv: dict[str, str]) -> list[str]:
+    """Projects and the gateway agree on the previews' own origin, and it works on this host.
+
+    Projects builds preview links on OASIS_PREVIEW_ORIGIN and the gateway lets the studio frame
+    only that origin (besides its own): were they to differ, the studio could not show a preview.
+    Checked with no .env, with .env.example's values and with an operator's value.
+    """
+    services: dict = doc.get("services") or {}
+    if not all(name in services for name in PREVIEW_READERS):
+        return []
+    found = []
+    readers = {
+        name: _environment(service)[PREVIEW_ORIGIN]
+        for name, service in services.items()
+        if PREVIEW_ORIGIN in _environment(service)
+    }
+    for name in PREVIEW_READERS:
+        if not readers.get(name, "").strip():
+            found.append(f"{name} is not given {PREVIEW_ORIGIN}: previews would share the studio's origin")
+    if found:
+        return found
+    for label, env in (
+        ("no .env", {}),
+        (".env.example", dotenv),
+        (
+            f".env with {PREVIEW_ORIGIN}={OPERATOR_PREVIEW_ORIGIN}",
+            {**dotenv, PREVIEW_ORIGIN: OPERATOR_PREVIEW_ORIGIN},
+        ),
+    ):
+        values = {name: interpolate(value, env) for name, value in readers.items()}
+        if len(set(values.values())) > 1:
+            found.append(
+                f"with {label}, {PREVIEW_ORIGIN} differs: "
+                + ", ".join(f"{name} {value!r}" for name, value in sorted(values.items()))
+            )
+            continue
+        [origin] = set(values.values())
+        match = ORIGIN.match(origin)
+        if not match:
+            found.append(
+                f"with {label}, {PREVIEW_ORIGIN}={origin!r} is not an origin like https://preview.example.com"
+            )
+            continue
+        if label.startswith(".env with") and origin != OPERATOR_PREVIEW_ORIGIN:
+            found.append(f"{PREVIEW_ORIGIN} in .env is not followed: the services are given {origin!r}")
+        scheme, host, port = match.groups()
+        if host.lower() in GATEWAY_HOSTS:
+            found.append(
+                f"with {label}, {PREVIEW_ORIGIN}={origin} is on the gateway's own host: "
+                "previews would run beside the studio's session"
+            )
+        elif host.lower().endswith(".localhost"):
+            # Browsers send *.localhost to this machine: it must be the port the gateway publishes.
+            published = [m.split(":")[-2] for _, m in published_addresses(services["gateway"], env)]
+            if (port or ("443" if scheme == "https" else "80")) not in published:
+                found.append(
+                    f"with {label}, {PREVIEW_ORIGIN}={origin} is on this host but not on the port the "
+                    f"gateway publishes ({', '.join(published) or 'none'})"
+                )
     return found
 
 

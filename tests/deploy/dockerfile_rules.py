@@ -11,6 +11,8 @@ from .tools import CONTAINER_TMP
 
 # A slim Python 3.11 base pinned to a patch release and a Debian release.
 PINNED_BASE = re.compile(r"^python:3\.11\.\d+-slim-(bookworm|trixie)$")
+# A build stage may run Node 20 (the studio's build), pinned to a release and a slim Debian release.
+PINNED_NODE = re.compile(r"^node:20\.\d+\.\d+-(bookworm|trixie)-slim$")
 ROOT_USERS = {"root", "0", "0:0", "root:root"}
 BUILD_ONLY = re.compile(
     r"\b(pip3?|python3? -m pip) (install|wheel)\b|\b(gcc|g\+\+|build-essential|make|git)\b"
@@ -141,6 +143,8 @@ def problems(dockerfile: Path, *, context: Path) -> list[str]:
     for stage in stages:
         if stage.base in stage_names:
             continue
+        if stage is not stages[-1] and PINNED_NODE.match(stage.base):
+            continue  # a Node build stage; nothing of Node reaches the final image but its output
         if not PINNED_BASE.match(stage.base):
             found.append(
                 f"base image {stage.base!r} is not a pinned slim Python 3.11 "
@@ -197,6 +201,60 @@ def copy_problems(stages: list[Stage], *, context: Path) -> list[str]:
                     found.append(f"line {copy.line}: COPY {source}: no such path in the build context")
                 elif all(is_ignored(m.relative_to(context).as_posix(), patterns) for m in matches):
                     found.append(f"line {copy.line}: COPY {source}: excluded by .dockerignore")
+    return found
+
+
+def studio_problems(dockerfile: Path) -> list[str]:
+    """The gateway image builds the studio from web/'s lockfile in a pinned Node stage and serves it.
+
+    The final stage must copy that stage's `dist` to `$OASIS_GATEWAY_SITE_ROOT/studio`, where the
+    rendered config's `/studio/` locations look (`root <site_root>`).
+    """
+    stages = parse(dockerfile.read_text())
+    if not stages:
+        return [f"{dockerfile}: no FROM"]
+    found = []
+    node = [s for s in stages[:-1] if s.base.startswith("node:")]
+    if not node:
+        return ["no build stage builds the studio (web/) from a node image"]
+    studio = node[-1]
+    if not PINNED_NODE.match(studio.base):
+        found.append(
+            f"the studio's base image {studio.base!r} is not a pinned slim Node 20 "
+            "(node:20.<minor>.<patch>-<debian release>-slim)"
+        )
+    if not studio.name:
+        found.append("the studio's stage has no name (FROM ... AS studio) to copy its build from")
+    runs = [r.arguments for r in studio.all("RUN")]
+    copied = " ".join(c.arguments for c in studio.all("COPY"))
+    if any(re.search(r"\bnpm (install|i)\b", r) for r in runs):
+        found.append("the studio's stage runs npm install; npm ci installs exactly the lockfile")
+    if not any(re.search(r"\bnpm ci\b", r) for r in runs):
+        found.append("the studio's stage never runs npm ci (the lockfile's exact versions)")
+    elif "package-lock.json" not in copied and not re.search(r"(^|\s)web/?(\s|$)", copied):
+        found.append("the studio's stage runs npm ci without copying web/package-lock.json")
+    if not any(re.search(r"\bnpm run build\b", r) for r in runs):
+        found.append("the studio's stage never runs the production build (npm run build)")
+    site_root = final_env(dockerfile).get("OASIS_GATEWAY_SITE_ROOT", "")
+    if not site_root:
+        found.append("the final stage does not set OASIS_GATEWAY_SITE_ROOT, where /studio/ is served from")
+    served = f"{site_root.rstrip('/')}/studio"
+    workdir = next((w.arguments for w in reversed(studio.all("WORKDIR"))), "/")
+    built = f"{workdir.rstrip('/')}/dist"
+    copies = []
+    for copy in stages[-1].all("COPY"):
+        words = copy.arguments.split()
+        source = next((w.partition("=")[2] for w in words if w.startswith("--from=")), "")
+        paths = [w for w in words if not w.startswith("--")]
+        if studio.name and source == studio.name and len(paths) == 2:
+            copies.append((paths[0].rstrip("/"), paths[1].rstrip("/")))
+    if studio.name and not copies:
+        found.append(f"the final stage never copies the studio's build from the {studio.name!r} stage")
+    elif copies and (built, served) not in copies:
+        found.append(
+            f"the final stage copies the studio to {', '.join(d for _, d in copies)}, "
+            f"not {built} to {served} (OASIS_GATEWAY_SITE_ROOT/studio, where /studio/ is served)"
+        )
     return found
 
 

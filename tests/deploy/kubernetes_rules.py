@@ -35,6 +35,10 @@ MIN_PRESTOP_SECONDS = 5
 # The claim sites writes published sites into; the gateway serves them from it, read-only.
 SITE_STORE_CLAIM = "sites-store"
 SITE_STORE_WRITER = "sites"
+# Previews' own origin: projects builds links on it, the gateway lets the studio frame it.
+PREVIEW_ORIGIN = "OASIS_PREVIEW_ORIGIN"
+PREVIEW_READERS = ("projects", "gateway")
+ORIGIN = re.compile(r"^https?://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:\d+)?$")
 
 
 def load_all(text: str) -> list[dict]:
@@ -335,6 +339,7 @@ def problems(docs: list[dict]) -> list[str]:
 
     found += site_store_problems(docs)
     found += rollout_problems(docs)
+    found += preview_origin_problems(docs)
 
     # Network policies start from denying everything.
     if not any(
@@ -382,6 +387,57 @@ def site_store_problems(docs: list[dict]) -> list[str]:
         for name in (SITE_STORE_WRITER, "gateway"):
             if name not in mounted_by:
                 found.append(f"{name}: does not mount the site store")
+    return found
+
+
+def container_env(docs: list[dict], container: dict) -> dict[str, str]:
+    """A container's environment as it starts: its ConfigMaps' data, then its own `env` values."""
+    maps = {d["metadata"]["name"]: d.get("data") or {} for d in docs if d["kind"] == "ConfigMap"}
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(maps.get(source["configMapRef"]["name"], {}))
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = str(item["value"])
+    return env
+
+
+def preview_origin_problems(docs: list[dict]) -> list[str]:
+    """Every projects and gateway container is given the same previews' origin, an origin of its own.
+
+    Projects builds preview links on it; the gateway lets the studio frame only it (besides its
+    own origin): were they to differ, the studio could not show a preview.
+    """
+    found = []
+    seen: dict[str, str] = {}
+    for doc in docs:
+        if doc["kind"] != "Deployment":
+            continue
+        pod = pod_template(doc)
+        name = pod["metadata"].get("labels", {}).get("app.kubernetes.io/name")
+        if name not in PREVIEW_READERS:
+            continue
+        for kind, container in _containers(pod):
+            if kind != "main":
+                continue
+            value = container_env(docs, container).get(PREVIEW_ORIGIN, "")
+            where = f"{ident(doc)} {container['name']}"
+            if not value:
+                found.append(
+                    f"{where}: is not given {PREVIEW_ORIGIN}; previews would share the studio's origin"
+                )
+                continue
+            if not ORIGIN.match(value):
+                found.append(
+                    f"{where}: {PREVIEW_ORIGIN}={value!r} is not an origin like https://preview.example.com"
+                )
+            seen[where] = value
+    if len(set(seen.values())) > 1:
+        found.append(
+            f"{PREVIEW_ORIGIN} differs between projects and the gateway: "
+            + ", ".join(f"{where} {value!r}" for where, value in sorted(seen.items()))
+        )
     return found
 
 

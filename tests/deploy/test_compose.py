@@ -472,3 +472,70 @@ def test_a_standalone_compose_v2_is_taken(tmp_path, monkeypatch):
     monkeypatch.setattr(tools, "find", lambda name: v2)
 
     assert tools.compose_command() == ([v2], "")
+
+
+# ---- previews on their own origin (the studio) ----
+
+
+def test_projects_and_the_gateway_agree_on_the_previews_own_origin(compose):
+    services = compose["services"]
+    projects = services["projects"]["environment"]["OASIS_PREVIEW_ORIGIN"]
+    assert services["gateway"]["environment"]["OASIS_PREVIEW_ORIGIN"] == projects
+    assert rules.interpolate(projects, {}) == "http://preview.localhost:8080"
+    example = rules.env_example_values(ENV_EXAMPLE.read_text())
+    assert rules.interpolate(projects, example) == "http://preview.localhost:8080"
+    assert rules.preview_origin_problems(compose, example) == []
+
+
+def _env(service: str, value: str):
+    return _set(f"services.{service}.environment.OASIS_PREVIEW_ORIGIN", value)
+
+
+PREVIEW_PLANTED = {
+    "the gateway not told": (
+        _delete("services.gateway.environment.OASIS_PREVIEW_ORIGIN"),
+        "gateway is not given OASIS_PREVIEW_ORIGIN",
+    ),
+    "projects not told": (_env("projects", "${OASIS_PREVIEW_ORIGIN:-}"), "differs"),
+    "another default in the gateway": (
+        _env("gateway", "${OASIS_PREVIEW_ORIGIN:-http://previews.localhost:8080}"),
+        "with no .env, OASIS_PREVIEW_ORIGIN differs",
+    ),
+    "the gateway ignores .env": (
+        _env("gateway", "http://preview.localhost:8080"),
+        "with .env with OASIS_PREVIEW_ORIGIN=https://preview.example.test, OASIS_PREVIEW_ORIGIN differs",
+    ),
+    "both ignore .env": (
+        lambda doc: [_env(s, "http://preview.localhost:8080")(doc) for s in ("projects", "gateway")],
+        "in .env is not followed",
+    ),
+    "the studio's own origin": (
+        lambda doc: [
+            _env(s, "${OASIS_PREVIEW_ORIGIN:-http://localhost:8080}")(doc) for s in ("projects", "gateway")
+        ],
+        "on the gateway's own host",
+    ),
+    "a port the gateway does not publish": (
+        lambda doc: [
+            _env(s, "${OASIS_PREVIEW_ORIGIN:-http://preview.localhost:8081}")(doc)
+            for s in ("projects", "gateway")
+        ],
+        "not on the port the gateway publishes (8080)",
+    ),
+    "a path, not an origin": (
+        lambda doc: [
+            _env(s, "${OASIS_PREVIEW_ORIGIN:-http://preview.localhost:8080/preview}")(doc)
+            for s in ("projects", "gateway")
+        ],
+        "is not an origin",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(PREVIEW_PLANTED))
+def test_preview_origin_rules_report_a_planted_mistake(mistake, compose, tmp_path):
+    plant, expected = PREVIEW_PLANTED[mistake]
+    doc = copy.deepcopy(compose)
+    plant(doc)
+    found = check(doc, tmp_path)
+    assert any(expected in problem for problem in found), found

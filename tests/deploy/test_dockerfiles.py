@@ -212,3 +212,100 @@ def test_dockerignore_keeps_local_state_and_tests_out_of_the_context():
         assert rules.is_ignored(path, patterns), path
     for path in ("services/auth/manage.py", "services/common/oasis_common/env.py", "gateway/render.py"):
         assert not rules.is_ignored(path, patterns), path
+
+
+def test_dockerignore_sends_the_studio_sources_but_not_a_local_build():
+    patterns = rules.dockerignore_patterns((REPO / ".dockerignore").read_text())
+    for path in ("web/node_modules/vite/package.json", "web/dist/index.html", "web/dist/assets/x.js"):
+        assert rules.is_ignored(path, patterns), path
+    for path in ("web/package.json", "web/package-lock.json", "web/src/main.tsx", "web/index.html"):
+        assert not rules.is_ignored(path, patterns), path
+
+
+# ---- the gateway image builds the studio and serves it at /studio/ ----
+
+
+def test_gateway_image_builds_the_studio_from_the_lockfile_and_serves_it():
+    assert rules.studio_problems(GATEWAY_DOCKERFILE) == []
+
+
+def test_gateway_image_serves_the_studio_where_the_rendered_config_looks():
+    """The final stage's site root is the one render.py writes into `root` for /studio/."""
+    sys.path.insert(0, str(REPO / "gateway"))
+    import render
+
+    site_root = rules.final_env(GATEWAY_DOCKERFILE)["OASIS_GATEWAY_SITE_ROOT"]
+    config = render.GatewayConfig.from_env(
+        {"OASIS_GATEWAY_RUNTIME_DIR": f"{CONTAINER_TMP}/gateway", "OASIS_GATEWAY_SITE_ROOT": site_root}
+    )
+    text = render.render(config)
+    studio = text[text.index("location ^~ /studio/ {") :]
+    assert f"root {site_root};" in studio[: studio.index("}")]
+
+
+GATEWAY_PLANTED = {
+    "no studio stage": (
+        lambda t: re.sub(r"# ---- studio:.*?(?=# ---- build:)", "", t, flags=re.S),
+        "no build stage builds the studio",
+    ),
+    "unpinned node": (
+        lambda t: t.replace("node:20.19.5-bookworm-slim", "node:20-bookworm-slim"),
+        "not a pinned slim Node 20",
+    ),
+    "full (not slim) node": (
+        lambda t: t.replace("node:20.19.5-bookworm-slim", "node:20.19.5-bookworm"),
+        "not a pinned slim Node 20",
+    ),
+    "npm install, not npm ci": (
+        lambda t: t.replace("RUN npm ci --no-audit --no-fund", "RUN npm install --no-audit --no-fund"),
+        "npm install",
+    ),
+    "no lockfile": (
+        lambda t: t.replace(
+            "COPY web/package.json web/package-lock.json ./", "COPY web/package.json ./"
+        ).replace("COPY web/ ./", "COPY web/src/ ./src/"),
+        "without copying web/package-lock.json",
+    ),
+    "no production build": (lambda t: t.replace("RUN npm run build\n", ""), "npm run build"),
+    "build never copied": (
+        lambda t: t.replace("COPY --from=studio /srv/oasis/web/dist /srv/oasis/site/studio\n", ""),
+        "never copies the studio's build",
+    ),
+    "copied beside the served path": (
+        lambda t: t.replace(
+            "/srv/oasis/web/dist /srv/oasis/site/studio", "/srv/oasis/web/dist /srv/oasis/studio"
+        ),
+        "where /studio/ is served",
+    ),
+    "site root moved away from the studio": (
+        lambda t: t.replace("OASIS_GATEWAY_SITE_ROOT=/srv/oasis/site", "OASIS_GATEWAY_SITE_ROOT=/srv/www"),
+        "where /studio/ is served",
+    ),
+    "the source tree, not the build": (
+        lambda t: t.replace(
+            "/srv/oasis/web/dist /srv/oasis/site/studio", "/srv/oasis/web /srv/oasis/site/studio"
+        ),
+        "where /studio/ is served",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(GATEWAY_PLANTED))
+def test_studio_rules_report_a_planted_mistake(mistake, tmp_path: Path):
+    change, expected = GATEWAY_PLANTED[mistake]
+    original = GATEWAY_DOCKERFILE.read_text()
+    planted = change(original)
+    assert planted != original, "the plant changed nothing"
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(planted)
+    found = rules.studio_problems(dockerfile)
+    assert any(expected in problem for problem in found), found
+
+
+def test_our_rules_take_a_pinned_node_build_stage_but_not_a_node_final_image(tmp_path: Path):
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(GATEWAY_DOCKERFILE.read_text())
+    assert rules.problems(dockerfile, context=REPO) == []
+    final = GATEWAY_DOCKERFILE.read_text().rsplit("FROM python:3.11.14-slim-bookworm\n", 1)
+    dockerfile.write_text("FROM node:20.19.5-bookworm-slim\n".join(final))
+    assert any("not a pinned slim Python 3.11" in p for p in rules.problems(dockerfile, context=REPO))

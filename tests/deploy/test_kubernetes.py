@@ -525,3 +525,88 @@ def test_every_manifest_in_the_tree_is_used_by_a_kustomization():
     manifests = {p.resolve() for p in K8S.rglob("*.yaml") if p.name != "kustomization.yaml"}
     unused = sorted(str(Path(p).relative_to(K8S)) for p in manifests - listed)
     assert unused == []
+
+
+# ---- previews on their own origin (the studio) ----
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_projects_and_the_gateway_agree_on_the_previews_own_origin(overlay, rendered):
+    docs = rendered[overlay]
+    values = {
+        name: rules.container_env(docs, containers(named(docs, "Deployment", name))[-1])[
+            "OASIS_PREVIEW_ORIGIN"
+        ]
+        for name in ("projects", "gateway")
+    }
+    assert values["projects"] == values["gateway"]
+    assert rules.preview_origin_problems(docs) == []
+
+
+def _preview_origin(prefix: str, value: str | None):
+    def plant(docs):
+        data = config_map(docs, prefix)["data"]
+        if value is None:
+            data.pop("OASIS_PREVIEW_ORIGIN")
+        else:
+            data["OASIS_PREVIEW_ORIGIN"] = value
+
+    return plant
+
+
+def _preview_origin_in_env(docs):
+    _container("gateway")(docs).setdefault("env", []).append(
+        {"name": "OASIS_PREVIEW_ORIGIN", "value": "https://preview.example.com"}
+    )
+
+
+PREVIEW_PLANTED = {
+    "the gateway not told": (
+        _preview_origin("oasis-gateway", None),
+        "Deployment/gateway gateway: is not given OASIS_PREVIEW_ORIGIN",
+    ),
+    "projects not told": (
+        _preview_origin("oasis-projects", None),
+        "Deployment/projects projects: is not given OASIS_PREVIEW_ORIGIN",
+    ),
+    "another origin in projects": (
+        _preview_origin("oasis-projects", "https://preview.example.com"),
+        "differs between projects and the gateway",
+    ),
+    "the gateway's env overriding its ConfigMap": (_preview_origin_in_env, "differs between projects"),
+    "a path, not an origin": (
+        lambda docs: [
+            _preview_origin(p, "http://preview.localhost:8080/preview/")(docs)
+            for p in ("oasis-projects", "oasis-gateway")
+        ],
+        "is not an origin",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(PREVIEW_PLANTED))
+def test_preview_origin_rules_report_a_planted_mistake(mistake, rendered):
+    plant, expected = PREVIEW_PLANTED[mistake]
+    docs = copy.deepcopy(rendered["dev"])
+    plant(docs)
+    found = rules.problems(docs)
+    assert any(expected in problem for problem in found), found
+
+
+def test_a_preview_origin_changed_for_the_gateway_alone_in_an_overlay_is_reported(k8s_copy):
+    """prod merges its own gateway.env: a preview origin set there alone leaves projects behind."""
+    gateway_env = k8s_copy / "overlays" / "prod" / "config" / "gateway.env"
+    gateway_env.write_text(
+        gateway_env.read_text().replace("https://preview.example.com", "https://previews.example.net")
+    )
+    found = rules.problems(rules.load_all(kustomize(k8s_copy / "overlays" / "prod")))
+    assert any("OASIS_PREVIEW_ORIGIN differs between projects and the gateway" in p for p in found), found
+
+
+def test_production_serves_previews_on_an_https_origin_of_their_own():
+    """Not the development default: a public deployment's previews need their own TLS name."""
+    for document in rules.load_all(kustomize(K8S / "overlays" / "prod")):
+        if document.get("kind") == "ConfigMap" and "OASIS_PREVIEW_ORIGIN" in document.get("data", {}):
+            origin = document["data"]["OASIS_PREVIEW_ORIGIN"]
+            assert origin.startswith("https://"), (document["metadata"]["name"], origin)
+            assert ".localhost" not in origin, (document["metadata"]["name"], origin)
