@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install dev test deploy-check fuzz lint format openapi clean
+.PHONY: help install dev test deploy-check fuzz lint format openapi clean release rollback
 
 help:
 	@echo "make dev      install everything and run the whole system on http://localhost:8080"
@@ -15,6 +15,8 @@ help:
 	@echo "make format   format the code with ruff"
 	@echo "make openapi  regenerate each service's committed openapi.yaml (public) and openapi-internal.yaml"
 	@echo "make clean    remove the virtualenv and local state (var/)"
+	@echo "make release [VERSION=v]  docker compose: build a release, migrate with it, then serve it"
+	@echo "make rollback [TO=v]      docker compose: serve the previous release again, then undo its migrations"
 
 install: $(VENV)/.installed
 
@@ -58,3 +60,11 @@ openapi: install
 
 clean:
 	rm -rf $(VENV) var
+
+# Releases on one host with docker compose (docs/operations.md, "Releases and rollbacks"). The script
+# needs only the host's python3 and Docker, not the virtualenv.
+release:
+	$(PYTHON) scripts/release.py release $(if $(VERSION),--version $(VERSION))
+
+rollback:
+	$(PYTHON) scripts/release.py rollback $(if $(TO),--to $(TO))

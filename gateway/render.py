@@ -34,6 +34,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 
@@ -44,8 +45,11 @@ sys.path.insert(0, str(GATEWAY_DIR))
 from routes import ROUTES, Route  # noqa: E402
 
 MAX_AUTH_CACHE_SECONDS = 5
+# A publish, rollback or takedown reaches visitors of a bucket store within this long at most.
+MAX_SITES_CACHE_SECONDS = 60
 RATE = re.compile(r"^\d+r/[sm]$")
 SIZE = re.compile(r"^\d+[kKmMgG]?$")
+LISTEN = re.compile(r"^([0-9.]+:)?\d{1,5}$")
 UPSTREAM = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d+$")
 NETWORK = re.compile(r"^[0-9A-Fa-f.:]+(/\d{1,3})?$")
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
@@ -91,6 +95,12 @@ class GatewayConfig:
     preview_origin: str = ""
     sites_store: str = ""
     sites_domain: str = ""
+    # Sites from a bucket (OASIS_SITES_BUCKET set): the sites service answers for each file, kept
+    # this many seconds in a cache of at most this size; custom domains on their own port.
+    sites_bucket: bool = False
+    sites_cache_seconds: int = 2
+    sites_cache_size: str = "1g"
+    sites_listen: str = ""
     # DNS servers nginx asks again (every 5 s) for upstreams named by host; empty: resolved at start.
     resolver: list[str] = field(default_factory=list)
     # Appended to a bare upstream name (Kubernetes: <namespace>.svc.cluster.local); empty: none.
@@ -128,10 +138,27 @@ class GatewayConfig:
             raise ConfigError(
                 f"The search domain looks like oasis.svc.cluster.local, not {self.search_domain!r}"
             )
-        if self.sites_domain and not self.sites_store:
+        if self.sites_domain and not (self.sites_store or self.sites_bucket):
             raise ConfigError(
-                "OASIS_SITES_DOMAIN needs OASIS_SITES_STORE, the store its sites are served from"
+                "OASIS_SITES_DOMAIN needs OASIS_SITES_STORE or OASIS_SITES_BUCKET, where its sites are"
             )
+        self._validate_bucket()
+
+    def _validate_bucket(self) -> None:
+        if not self.sites_bucket:
+            if self.sites_listen:
+                raise ConfigError("OASIS_GATEWAY_SITES_LISTEN is for sites in a bucket (OASIS_SITES_BUCKET)")
+            return
+        if self.sites_store:
+            raise ConfigError("Set OASIS_SITES_STORE or OASIS_SITES_BUCKET, not both")
+        if "sites" not in self.upstreams:
+            raise ConfigError("Sites in a bucket are served by the sites service: set OASIS_SITES_UPSTREAM")
+        if not 1 <= self.sites_cache_seconds <= MAX_SITES_CACHE_SECONDS:
+            raise ConfigError(f"Site answers may be kept 1 to {MAX_SITES_CACHE_SECONDS} s")
+        if not SIZE.match(self.sites_cache_size):
+            raise ConfigError(f"The site cache size looks like 1g, not {self.sites_cache_size!r}")
+        if self.sites_listen and (self.sites_listen == self.listen or not LISTEN.match(self.sites_listen)):
+            raise ConfigError(f"Custom domains need a port of their own, not {self.sites_listen!r}")
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> GatewayConfig:
@@ -168,7 +195,11 @@ class GatewayConfig:
             "preview_origin": environ.get("OASIS_PREVIEW_ORIGIN", "").strip().rstrip("/"),
             "sites_store": environ.get("OASIS_SITES_STORE", "").strip().rstrip("/"),
             "sites_domain": environ.get("OASIS_SITES_DOMAIN", "").strip().strip(".").lower(),
+            "sites_bucket": bool(environ.get("OASIS_SITES_BUCKET", "").strip()),
+            "sites_cache_seconds": int(get("SITES_CACHE_SECONDS", "2")),
+            "sites_cache_size": get("SITES_CACHE_SIZE", "1g"),
         }
+        values["sites_listen"] = get("SITES_LISTEN", "8081" if values["sites_bucket"] else "")
         values["resolver"], values["search_domain"] = resolver_settings(
             environ.get("OASIS_GATEWAY_RESOLVER", "").strip(),
             upstreams,
@@ -234,6 +265,8 @@ def render(config: GatewayConfig) -> str:
     return env.get_template("nginx.conf.j2").render(
         routes=routes,
         studio_frames=frames,
+        # Previews on an origin of their own answer only at its host name, and never at the API's.
+        preview_host=urlsplit(config.preview_origin).hostname if config.preview_origin else "",
         targets=config.proxy_targets(),
         addresses={s: config.upstream_address(a) for s, a in config.upstreams.items()},
         # Docker's and most clusters' DNS answer IPv4; ask for IPv6 only of an IPv6 resolver.

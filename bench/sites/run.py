@@ -16,6 +16,7 @@ through the API (the project is imported from a zip first). Loopback only. See R
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import io
 import os
@@ -35,6 +36,7 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from tests.e2e.buckets import S3, bucket_system, s3_server  # noqa: E402
 from tests.e2e.system import System, free_port, nginx_binary  # noqa: E402
 
 PASSWORD = "a perfectly long passphrase"
@@ -68,6 +70,15 @@ def site_files() -> dict[str, str]:
     return files
 
 
+def plain_files(root: Path, files: dict[str, str]) -> Path:
+    """The site's files in a folder of their own, for the plain nginx (the same bytes as published)."""
+    folder = root / "plain-files"
+    for path, text in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(text)
+    return folder
+
+
 def url_paths(files: dict[str, str]) -> list[str]:
     return ["/" + path.removesuffix("index.html") for path in files]
 
@@ -76,13 +87,15 @@ def url_paths(files: dict[str, str]) -> list[str]:
 
 
 class Bench:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, s3: S3 | None = None) -> None:
+        bucket = bucket_system(s3, cache_seconds=2, custom_domains_port=free_port()) if s3 else {}
+        in_bucket = bucket.get("env_overrides", {}).get("sites", {})
         self.system = System(
             root=root / "system",
             services=("auth", "projects", "sites"),
-            gateway_overrides={"access_log": "off"},
+            gateway_overrides={"access_log": "off", **bucket.get("gateway_overrides", {})},
             env_overrides={
-                "sites": {"OASIS_MAX_FILES_PER_DEPLOYMENT": "5000"},
+                "sites": {"OASIS_MAX_FILES_PER_DEPLOYMENT": "5000", **in_bucket},
                 "projects": {"OASIS_MAX_FILES_PER_PROJECT": "5000"},
             },
         )
@@ -278,6 +291,12 @@ def main() -> int:
         "--publish-files", type=int, default=2000, help="files of the project whose publish is timed"
     )
     parser.add_argument("--keep", action="store_true", help="keep the logs and store (the path is printed)")
+    parser.add_argument(
+        "--store",
+        choices=("files", "bucket"),
+        default="files",
+        help="files: the gateway serves the store's tree; bucket: an S3 server, the gateway asking sites",
+    )
     args = parser.parse_args()
     if shutil.which("wrk"):
         load, generator = load_wrk, "wrk"
@@ -285,16 +304,21 @@ def main() -> int:
         print("wrk is not installed (apt-get install -y wrk); using the slower Python load generator")
         load, generator = load_python, "python"
 
+    with contextlib.ExitStack() as stack:
+        s3 = stack.enter_context(s3_server("oasis-bench-sites")) if args.store == "bucket" else None
+        return run(args, load, generator, s3)
+
+
+def run(args, load, generator: str, s3: S3 | None) -> int:
     root = Path(tempfile.mkdtemp(prefix="oasis-bench-sites-"))
-    bench = Bench(root)
+    bench = Bench(root, s3)
     plain = None
     try:
         bench.start()
         files = site_files()
-        site, deployment, _ = bench.published_site(files, "bench")
+        site, _, _ = bench.published_site(files, "bench")
         paths = url_paths(files)
-        store_root = bench.system.sites_store / "deployments" / deployment["id"]
-        plain, plain_url = bench.plain_nginx(store_root)
+        plain, plain_url = bench.plain_nginx(plain_files(root, files))
         host = f"{site['slug']}.{bench.system.sites_domain}"
         for path in paths:
             response = requests.get(f"{bench.system.url}{path}", headers={"Host": host}, timeout=10)
@@ -319,7 +343,8 @@ def main() -> int:
             for name, url, target_paths, target_host in order:
                 rounds[name].append(load(url, target_paths, target_host, args))
         baseline = sum(r["rps"] for r in rounds[targets[0][0]]) / 2
-        print(f"\n{generator}, {args.connections} connections, {args.duration}s a target a round\n")
+        print(f"\n{generator}, {args.connections} connections, {args.duration}s a target a round")
+        print(f"store: {args.store}\n")
         print("| target | requests/s (mean of 2 rounds) | ratio | p50 ms | p99 ms (worse round) | errors |")
         print("|---|---:|---:|---:|---:|---:|")
         for name, results in rounds.items():

@@ -34,11 +34,11 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.e2e.system import System  # noqa: E402
+from tests.e2e.system import TERMINAL_STATUSES, System  # noqa: E402
 
 PASSWORD = "a perfectly long passphrase"
 PROMPT = "A bakery in Lisbon called Crumb, with a menu and opening hours"
-TERMINAL = {"done", "no_changes", "failed", "cancelled", "conflict", "budget_exhausted", "incomplete"}
+TERMINAL = TERMINAL_STATUSES
 # Access tokens live five minutes; sign in again before that.
 TOKEN_MAX_AGE = 240
 SETUP_THREADS = 16

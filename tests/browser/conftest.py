@@ -21,6 +21,8 @@ from studio import build_studio
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "a perfectly long passphrase"
 SLOW_MODEL = "oasis-demo-slow"
+# Slower still: a build goes on for a minute, long enough to act on while it runs (then cancelled).
+CRAWL_MODEL = "oasis-demo-crawl"
 # What the studio calls; the rest of the system is left out, so a test starts less.
 STUDIO_SERVICES = ("auth", "projects", "payments", "builder")
 # Short-lived access tokens, so a test can watch one expire and the studio refresh it.
@@ -45,6 +47,8 @@ def pytest_sessionstart(session):
     global _system, _failure
     if session.config.option.collectonly:
         return
+    for stale in ARTIFACTS.glob("FAILED-*.png"):  # a failure's screenshot belongs to the run that failed
+        stale.unlink()
     try:
         build_studio()
         ensure_chromium()
@@ -67,22 +71,32 @@ def pytest_sessionfinish(session):
 
 
 def _add_slow_model(system: System) -> None:
-    """A second demo model paced at a few hundred tokens a second: a build takes seconds to watch."""
-    url = system.start_demo_model("demo-model-slow", env={"OASIS_DEMO_TOKENS_PER_SECOND": "250"})
-    entry = {
-        "slug": SLOW_MODEL,
-        "display_name": "Oasis demo, paced",
-        "upstream_model": "oasis-demo",
-        "base_url": f"{url}/v1",
-        "context_window": 32_768,
-        "max_output_tokens": 4_096,
-        "input_price": 1_000,
-        "output_price": 4_000,
-        "is_default": False,
-        "enabled": True,
-        "position": 99,
-    }
-    system.manage("builder", "sync_models", env={"OASIS_MODELS": json.dumps([entry])})
+    """Two more demo models: one paced at a few hundred tokens a second (a build takes seconds to watch),
+    one at a few dozen (a build goes on long enough to act on while it runs)."""
+    entries = []
+    for slug, name, pace, position in (
+        (SLOW_MODEL, "Oasis demo, paced", 250, 99),
+        (CRAWL_MODEL, "Oasis demo, crawling", 40, 100),
+    ):
+        url = system.start_demo_model(
+            f"demo-model-{slug.rsplit('-', 1)[1]}", env={"OASIS_DEMO_TOKENS_PER_SECOND": str(pace)}
+        )
+        entries.append(
+            {
+                "slug": slug,
+                "display_name": name,
+                "upstream_model": "oasis-demo",
+                "base_url": f"{url}/v1",
+                "context_window": 32_768,
+                "max_output_tokens": 4_096,
+                "input_price": 1_000,
+                "output_price": 4_000,
+                "is_default": False,
+                "enabled": True,
+                "position": position,
+            }
+        )
+    system.manage("builder", "sync_models", env={"OASIS_MODELS": json.dumps(entries)})
 
 
 @pytest.fixture(scope="session")
@@ -121,19 +135,25 @@ def console() -> Console:
     return Console()
 
 
-@pytest.fixture
-def page(browser, system, console, request):
+def open_page(browser, system, console, **context_options):
+    """A page in a new browser context, its console errors recorded in `console`."""
     context = browser.new_context(
-        base_url=system.url, viewport={"width": 1400, "height": 900}, accept_downloads=True
+        base_url=system.url, viewport={"width": 1400, "height": 900}, accept_downloads=True, **context_options
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.on("console", lambda message: message.type == "error" and console.errors.append(message.text))
     page.on("pageerror", lambda error: console.errors.append(f"uncaught: {error}"))
+    return page
+
+
+@pytest.fixture
+def page(browser, system, console, request):
+    page = open_page(browser, system, console)
     yield page
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         shot(page, f"FAILED-{request.node.name}")
-    context.close()
+    page.context.close()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -165,6 +185,15 @@ def sign_up(page, email: str | None = None) -> str:
     page.get_by_role("button", name="Create account").click()
     page.get_by_role("heading", name="Your projects").wait_for()
     return email
+
+
+def token_for(system: System, email: str, password: str = PASSWORD) -> str:
+    """An access token for the account, signed in through the API (as another device would)."""
+    response = requests.post(
+        f"{system.url}/api/v1/auth/token/", json={"email": email, "password": password}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["access"]
 
 
 def register_api(system: System) -> dict:

@@ -16,10 +16,11 @@ EVENTS_URL = re.compile(r"/api/v1/builder/generations/[^/]+/events/\?")
 # Records, as the page changes, what the latest run showed before its status became final.
 WATCH_RUN = """() => {
     window.seenBeforeEnd = {text: false, files: false, tools: false, tree: false};
-    const final = /^(done|no_changes|failed|cancelled|conflict|budget_exhausted|incomplete)$/;
+    const final = new Set(['done', 'no_changes', 'failed', 'cancelled', 'conflict', 'budget_exhausted',
+                           'incomplete', 'needs_input', 'proposed']);
     new MutationObserver(() => {
         const run = [...document.querySelectorAll('.turn.assistant')].pop();
-        if (!run || final.test(run.dataset.status || '')) return;
+        if (!run || final.has(run.dataset.status || '')) return;
         const seen = window.seenBeforeEnd;
         seen.text ||= (run.querySelector('.text')?.textContent || '').length > 0;
         seen.files ||= run.querySelectorAll('.changes li').length > 0;
@@ -148,6 +149,15 @@ def test_build_watch_preview_edit_restore_and_export(page, console):
     assert download.value.suggested_filename.endswith(".zip")
     with zipfile.ZipFile(path) as archive:
         assert any(name.endswith("index.html") for name in archive.namelist())
+
+    # After a reload the chat is the stored conversation: each run with its status, cost, tools and files.
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('.turn.assistant[data-status=done]').length == 2")
+    first = page.locator(".turn.assistant").first
+    assert re.search(
+        r"done · cost [\d,]+ credits? · [1-9]\d* tool calls?", first.get_by_test_id("run-status").inner_text()
+    )
+    assert any(path.endswith("index.html") for path in first.locator(".changes li").all_inner_texts())
     assert console.unexpected() == []
 
 
@@ -278,12 +288,25 @@ def test_a_reload_follows_the_run_still_going_and_it_can_be_cancelled(page, cons
     page.get_by_label("What should the builder do?").fill("A bike repair shop in Ghent called Spoke")
     page.get_by_role("button", name="Build").click()
     page.get_by_role("button", name="Cancel run").wait_for()
+    # After a reload the studio asks for the runs going now, finds this one and follows its stream.
+    asked = []
+    page.on("request", lambda r: "/generations/?" in r.url and asked.append(parse_qs(urlsplit(r.url).query)))
     page.reload()
     page.get_by_role("heading", name="Cancelled").wait_for()
     page.get_by_role("button", name="Cancel run").click()
     page.wait_for_selector(".turn.assistant[data-status=cancelled]", timeout=40_000)
     page.get_by_test_id("run-cost").wait_for()
     page.get_by_role("button", name="Build").wait_for()
+    assert {"active": ["true"]} in asked
+
+    # Reloaded once more, the conversation shows the run as stored: its status, cost and tool calls.
+    page.reload()
+    status = last_run(page).get_by_test_id("run-status")
+    status.wait_for()
+    assert last_run(page).get_attribute("data-status") == "cancelled"
+    assert re.search(r"cancelled · cost [\d,]+ credits? · \d+ tool calls?", status.inner_text())
+    page.get_by_role("button", name="Build").wait_for()
+    shot(page, "project-cancelled-run")
     assert console.unexpected() == []
 
 

@@ -204,3 +204,28 @@ def test_the_builder_learns_the_publication_when_it_lands_a_revision(pacts):
         "published_revision": 1,
         "revision_is_live": False,
     }
+
+
+def test_the_builder_rewinds_a_conversation_by_restoring_the_revision_its_run_started_from(pacts):
+    pact = pacts.new("builder", "projects")
+    (
+        pact.upon_receiving("a restore of revision 1 on behalf of the owner, for a conversation's rewind")
+        .given("a project changed since revision 1", {**OWNER, "path": "index.html"})
+        .with_request("POST", matchers.project_path("/restore"))
+        .with_header("Authorization", matchers.service_token())
+        .with_body(
+            {"owner_id": examples.USER_ID, "revision": 1, "message": "Rewind to before: a bakery"},
+            content_type=JSON,
+        )
+        .will_respond_with(201)
+        .with_body({"number": match.int(3)}, content_type=JSON)
+    )
+    with pacts.serving(pact) as url, peers_at(projects=url):
+        landed, created = peers.project_restore(
+            project_id=examples.PROJECT_ID,
+            owner_id=examples.USER_ID,
+            revision=1,
+            message="Rewind to before: a bakery",
+        )
+
+    assert (landed["number"], created) == (3, True)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import yaml
 
-from .tools import CONTAINER_TMP
+from .tools import CONTAINER_TMP, REPO
+
+
+def _load_release_script():
+    """scripts/release.py, which writes the secret files and runs releases (stdlib only)."""
+    name = "oasis_release_script"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / "release.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+RELEASE = _load_release_script()
 
 DJANGO_SERVICES = ("auth", "projects", "payments", "builder", "sites")
 REQUIRED = (
@@ -31,6 +47,15 @@ VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)((?::?[-?+])([^}]*))?\}")
 SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|API_KEY|SIGNING_KEY|_TOKEN|SERVICE_CLIENTS)(_|$)")
 NOT_A_SECRET = re.compile(r"_(FILE|FILES|NAME|DIR|LIFETIME|TIMEOUT|URL)$")
 URL_PASSWORD = re.compile(r"://[^:/@\s]+:(\$\{[^}]*\}|[^@\s]+)@")
+# Secrets whose names say nothing of it: they hold passwords (the databases', the peers' secrets).
+SECRET_VARIABLES = {"DATABASE_URL", "POSTGRES_PASSWORD", "OASIS_SERVICE_CLIENTS", "DJANGO_SECRET_KEY"}
+# Compose mounts a service's secrets here; the services read them through NAME_FILE.
+SECRETS_MOUNT = "/run/secrets/"
+# Paths a service opens only when it needs them: the JWT signing key, which only the auth web
+# container (the one that signs) mounts, while every auth process shares its settings.
+OPENED_WHEN_NEEDED = {"OASIS_JWT_SIGNING_KEY"}
+# Secret files live under var/, which .gitignore keeps out of the repository.
+SECRET_FILES_UNDER = "./var/"
 # Processes that may publish a port besides the gateway: tools in an optional profile (Prometheus).
 OPTIONAL_PROFILES = {"metrics"}
 # Services meant to scale, and the .env variable their replicas come from (a --scale is forgotten
@@ -190,6 +215,131 @@ def secret_problems(name: str, env: dict[str, str]) -> list[str]:
     return found
 
 
+def is_secret_variable(name: str) -> bool:
+    return name in SECRET_VARIABLES or bool(SECRET_NAME.search(name) and not NOT_A_SECRET.search(name))
+
+
+def compose_secret_problems(doc: dict) -> list[str]:
+    """Secrets reach the containers as compose `secrets:` files, read through NAME_FILE.
+
+    Never as plain environment (`docker inspect` shows it to anyone with the Docker socket), never
+    from `environment:` or `content:` (compose copies those into the container, which a read-only
+    root filesystem refuses), each file under git-ignored var/, each mounted only into the
+    containers of the service it belongs to.
+    """
+    services: dict = doc.get("services") or {}
+    defined: dict = doc.get("secrets") or {}
+    found: list[str] = []
+    for name, definition in defined.items():
+        definition = definition or {}
+        source = str(definition.get("file", ""))
+        if not source:
+            how = next(
+                (key for key in ("environment", "content", "external") if key in definition), "nothing"
+            )
+            found.append(
+                f"secret {name} comes from {how}, not a file: compose gives read-only containers "
+                "`file` secrets only"
+            )
+        elif not source.startswith(SECRET_FILES_UNDER):
+            found.append(
+                f"secret {name} is read from {source}, outside git-ignored var/: it could be committed"
+            )
+    for name, service in services.items():
+        env = _environment(service)
+        mounted = {
+            s if isinstance(s, str) else str(s.get("source", "")) for s in service.get("secrets") or []
+        }
+        targets = {target for _, target, _ in volume_mounts(service)}
+        for secret in sorted(mounted):
+            if secret not in defined:
+                found.append(f"{name}: mounts the secret {secret}, which is not defined")
+            owner = next((s for s in DJANGO_SERVICES if secret.startswith(f"{s}-")), None)
+            if owner and _image_service(service) != owner and name != f"{owner}-db":
+                found.append(f"{name} mounts the secret {secret}; only {owner}'s containers may")
+        for key, value in env.items():
+            if is_secret_variable(key) and value.strip():
+                found.append(
+                    f"{name}: {key} is passed as plain environment, which `docker inspect` shows; "
+                    f"mount it as a compose secret and set {key}_FILE"
+                )
+            base = key.removesuffix("_FILE")
+            if key == base or not is_secret_variable(base):
+                continue
+            if env.get(base, "").strip():
+                found.append(f"{name}: sets both {base} and {key}; the services refuse that")
+            if not value.startswith(SECRETS_MOUNT):
+                found.append(f"{name}: {key} names {value}, not a file under {SECRETS_MOUNT}")
+                continue
+            first = value[len(SECRETS_MOUNT) :].split("/")[0]
+            if base in OPENED_WHEN_NEEDED:
+                continue
+            if first not in mounted and f"{SECRETS_MOUNT}{first}" not in targets:
+                found.append(f"{name}: {key} names {value}, but {name} mounts no secret {first}")
+        if _image_service(service) in DJANGO_SERVICES:
+            for required in ("DJANGO_SECRET_KEY", "DATABASE_URL"):
+                if f"{required}_FILE" not in env:
+                    found.append(f"{name}: no {required}_FILE; in production it refuses to start without it")
+    return found
+
+
+def image_build_problems(doc: dict) -> list[str]:
+    """docker-compose.yml runs images and never builds them (docker-compose.build.yml does).
+
+    With `build:` here, `OASIS_VERSION=<old release> docker compose up` builds today's code under
+    the old tag whenever that image is missing, and `up --build` always does; with a pull policy
+    other than never, a missing image is looked for in a registry under our name.
+    """
+    found = []
+    for name, service in (doc.get("services") or {}).items():
+        if not _image_service(service):
+            continue
+        if "build" in service:
+            found.append(
+                f"{name}: build: in docker-compose.yml lets `up` build this checkout under any tag, an "
+                "old release's too; builds belong in docker-compose.build.yml"
+            )
+        if str(service.get("pull_policy", "")) != "never":
+            found.append(
+                f"{name}: pull_policy is not never: a missing image would be pulled from a registry "
+                "under our name (or built)"
+            )
+    return found
+
+
+def build_file_problems(build_doc: dict, compose_doc: dict) -> list[str]:
+    """docker-compose.build.yml builds each of our images once, from its own Dockerfile, and no more."""
+    found = []
+    services = compose_doc.get("services") or {}
+    built: dict[str, str] = {}
+    for name, service in (build_doc.get("services") or {}).items():
+        extra = sorted(set(service or {}) - {"build"})
+        if extra:
+            found.append(f"{name}: docker-compose.build.yml may only add build:, not {', '.join(extra)}")
+        build = (service or {}).get("build")
+        if not isinstance(build, dict):
+            found.append(f"{name}: docker-compose.build.yml gives it no build context and Dockerfile")
+            continue
+        image = _image_service(services.get(name) or {})
+        if not image:
+            found.append(
+                f"{name}: docker-compose.build.yml builds it, but docker-compose.yml runs no image of ours"
+            )
+            continue
+        if image in built:
+            found.append(f"the image {image} is built twice ({built[image]} and {name})")
+        built[image] = name
+        dockerfile = Path(build.get("context", ".")) / str(build.get("dockerfile", "Dockerfile"))
+        if not (REPO / dockerfile).is_file():
+            found.append(f"{name}: builds from {dockerfile}, which does not exist")
+        elif image.replace("-", "_") not in dockerfile.as_posix():
+            found.append(f"{name}: the image {image} is built from {dockerfile}")
+    for image in RELEASE.IMAGES:
+        if image not in built:
+            found.append(f"the image {image} is never built by docker-compose.build.yml")
+    return found
+
+
 def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
     """Everything wrong with the compose file, as sentences; empty when it follows our rules."""
     services: dict = doc.get("services") or {}
@@ -311,6 +461,8 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
             found.append(f"nothing runs {what}")
 
     found += site_store_problems(doc)
+    found += compose_secret_problems(doc)
+    found += image_build_problems(doc)
     found += preview_origin_problems(doc, env_example_values(env_example))
     found += release_day_problems(doc)
 
@@ -331,8 +483,11 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
             if mount in volumes_seen:
                 found.append(f"{name} shares the volume {mount} with {volumes_seen[mount]}")
             volumes_seen[mount] = name
-        raw_password = _environment(db).get("POSTGRES_PASSWORD", "")
+        db_env = _environment(db)
+        raw_password = db_env.get("POSTGRES_PASSWORD_FILE") or db_env.get("POSTGRES_PASSWORD", "")
         password = ",".join(sorted(variables(raw_password))) or raw_password
+        if not password:
+            found.append(f"{name} is given no password (POSTGRES_PASSWORD_FILE)")
         if password in credentials_seen:
             found.append(f"{name} shares its password with {credentials_seen[password]}")
         credentials_seen[password] = name
@@ -381,13 +536,16 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
         if not re.match(r"^v?\d+\.\d+", tag):
             found.append(f"{name}: image {image} is not pinned to a release")
 
-    # Every variable the compose file reads is documented in .env.example, and nothing else is.
+    # Every variable the compose file reads is documented in .env.example, and nothing else is
+    # (the secrets are read by scripts/release.py, which writes them into their files).
     documented = env_example_values(env_example)
     used = variables(compose_text)
     for variable in sorted(used - set(documented)):
         found.append(f"{variable} is used by docker-compose.yml but not documented in .env.example")
-    for variable in sorted(set(documented) - used):
-        found.append(f"{variable} is in .env.example but docker-compose.yml never reads it")
+    for variable in sorted(set(documented) - used - RELEASE.ENV_VARIABLES):
+        found.append(
+            f"{variable} is in .env.example but neither docker-compose.yml nor scripts/release.py reads it"
+        )
     for variable, value in documented.items():
         if SECRET_NAME.search(variable) and not NOT_A_SECRET.search(variable) and value:
             found.append(f".env.example gives {variable} a value; secrets are left empty there")

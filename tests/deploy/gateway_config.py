@@ -84,8 +84,13 @@ def resolved_again(config_text: str) -> bool:
     return bool(found) and int(found.group(2)) <= 10
 
 
-def problems(config_text: str, *, services: dict[str, set[int]], container_port: int) -> list[str]:
-    """Our rules for a rendered config: upstreams that exist, a port a non-root nginx can open."""
+def problems(
+    config_text: str, *, services: dict[str, set[int]], container_port: int, custom_domains_port: int = 0
+) -> list[str]:
+    """Our rules for a rendered config: upstreams that exist, a port a non-root nginx can open.
+
+    `custom_domains_port`: the second port a gateway publishes for custom domains (sites in a bucket).
+    """
     found = []
     for host, port in upstreams(config_text):
         if host not in services:
@@ -104,8 +109,9 @@ def problems(config_text: str, *, services: dict[str, set[int]], container_port:
         found.append("upstreams are looked up while nginx runs, but no resolver (valid at most 10 s) is set")
     listens = [int(p) for p in re.findall(r"^\s*listen\s+(\d+)", config_text, re.M)]
     # Several servers (the API's, published sites') may share the one port.
-    if set(listens) != {container_port}:
-        found.append(f"nginx listens on {listens}, the container publishes {container_port}")
+    published = {container_port, custom_domains_port} - {0}
+    if set(listens) != published:
+        found.append(f"nginx listens on {listens}, the container publishes {sorted(published)}")
     if any(port < 1024 for port in listens):
         found.append("nginx listens below 1024, which a non-root process cannot")
     if re.search(r"^\s*user\s", config_text, re.M):

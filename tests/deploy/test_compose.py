@@ -37,25 +37,93 @@ def test_compose_file_passes_the_compose_specification_schema():
     assert result.ok, result.output
 
 
-def test_docker_compose_accepts_the_file_with_its_secrets_and_refuses_it_without(tmp_path):
+def filled_env(tmp_path: Path, *, leave_empty: tuple[str, ...] = ()) -> dict[str, str]:
+    """.env.example with every secret given a value, as an operator fills it in; written to tmp_path."""
+    values = rules.env_example_values(ENV_EXAMPLE.read_text())
+    filled = {
+        name: "" if name in leave_empty else value or secrets.token_hex(16)
+        for name, value in values.items()
+        if value or rules.SECRET_NAME.search(name)
+    }
+    (tmp_path / ".env").write_text("".join(f"{name}={value}\n" for name, value in filled.items()))
+    return filled
+
+
+def test_docker_compose_accepts_the_file_with_its_settings_and_refuses_it_without(tmp_path):
     command, why_not = compose_command()
     if command is None:
         pytest.skip(f"{why_not}; the schema and our rules still checked the file")
     shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
     (tmp_path / "var" / "deploy" / "jwt").mkdir(parents=True)
-    values = rules.env_example_values(ENV_EXAMPLE.read_text())
-    lines = [
-        f"{name}={value or secrets.token_hex(16)}"
-        for name, value in values.items()
-        if value or rules.SECRET_NAME.search(name)
-    ]
-    (tmp_path / ".env").write_text("\n".join(lines) + "\n")
+    filled_env(tmp_path)
     configured = run([*command, "--project-directory", str(tmp_path), "config", "--quiet"], cwd=tmp_path)
     assert configured.ok, configured.output
-    shutil.copy(ENV_EXAMPLE, tmp_path / ".env")
+    (tmp_path / ".env").write_text("")
     refused = run([*command, "--project-directory", str(tmp_path), "config", "--quiet"], cwd=tmp_path)
     assert not refused.ok
     assert "in .env" in refused.output
+
+
+def test_no_secret_value_reaches_the_containers_configuration(tmp_path):
+    """What `docker compose config` renders is what `docker inspect` shows: paths, never values."""
+    command, why_not = compose_command()
+    if command is None:
+        pytest.skip(f"{why_not}; our rules still refuse a secret passed as plain environment")
+    shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
+    (tmp_path / "var" / "deploy" / "jwt").mkdir(parents=True)
+    filled = filled_env(tmp_path)
+    assert rules.RELEASE.main(["--project-dir", str(tmp_path), "secrets"], environ={}) == 0
+    rendered = run([*command, "--project-directory", str(tmp_path), "config"], cwd=tmp_path)
+    assert rendered.ok, rendered.output
+    secret_values = {v for name, v in filled.items() if name in rules.RELEASE.ENV_VARIABLES and len(v) > 8}
+    # 14 required (keys, passwords, client secrets), SMTP, Stripe's two, OpenAI's.
+    assert len(secret_values) == 18
+    assert [v for v in secret_values if v in rendered.output] == []
+    assert "/run/secrets/projects-database-url" in rendered.output
+
+
+def test_the_secrets_come_from_env_into_one_file_each_that_compose_mounts(compose, tmp_path):
+    filled = filled_env(tmp_path, leave_empty=("OPENAI_API_KEY",))
+    assert rules.RELEASE.main(["--project-dir", str(tmp_path), "secrets"], environ={}) == 0
+    directory = tmp_path / "var" / "deploy" / "secrets"
+    assert directory.stat().st_mode & 0o777 == 0o700
+    assert sorted(p.name for p in directory.iterdir()) == sorted(compose["secrets"])
+    for name, definition in compose["secrets"].items():
+        assert definition == {"file": f"./var/deploy/secrets/{name}"}
+    assert (directory / "projects-database-url").read_text() == (
+        f"postgres://projects:{filled['PROJECTS_DB_PASSWORD']}@projects-db:5432/projects"
+    )
+    assert (directory / "projects-db-password").read_text() == filled["PROJECTS_DB_PASSWORD"]
+    clients = (directory / "auth-service-clients").read_text()
+    for peer in ("projects", "payments", "builder", "sites"):
+        peer_secret = (directory / f"{peer}-service-client-secret").read_text()
+        assert f"{peer}={peer_secret}" in clients.split(",")
+        assert peer_secret == filled[f"{peer.upper()}_SERVICE_CLIENT_SECRET"]
+    assert (directory / "payments-stripe-secret-key").read_text() == filled["STRIPE_SECRET_KEY"]
+    # An optional one left empty is an empty file: the services read an empty value as unset.
+    assert (directory / "builder-openai-api-key").read_text() == ""
+
+
+def test_the_secrets_are_refused_until_env_gives_them(tmp_path, capsys):
+    shutil.copy(ENV_EXAMPLE, tmp_path / ".env")
+    assert rules.RELEASE.main(["--project-dir", str(tmp_path), "secrets"], environ={}) == 2
+    refusal = capsys.readouterr().err
+    assert "set AUTH_DJANGO_SECRET_KEY, AUTH_DB_PASSWORD" in refusal
+    assert "STRIPE" not in refusal, "the Stripe keys are optional"
+    assert not (tmp_path / "var").exists(), "nothing is written when one is missing"
+
+
+def test_a_secret_file_already_there_is_kept_when_env_leaves_it_out(tmp_path):
+    filled_env(tmp_path)
+    assert rules.RELEASE.main(["--project-dir", str(tmp_path), "secrets"], environ={}) == 0
+    key = tmp_path / "var" / "deploy" / "secrets" / "auth-django-secret-key"
+    key.write_text("from-a-vault")
+    text = (tmp_path / ".env").read_text()
+    (tmp_path / ".env").write_text(
+        "".join(line + "\n" for line in text.splitlines() if not line.startswith("AUTH_DJANGO_SECRET_KEY="))
+    )
+    assert rules.RELEASE.main(["--project-dir", str(tmp_path), "secrets"], environ={}) == 0
+    assert key.read_text() == "from-a-vault"
 
 
 def test_compose_file_follows_our_rules(compose):
@@ -99,7 +167,8 @@ def test_the_auth_worker_sends_mail_from_the_auth_image_with_the_settings_of_aut
 def test_builder_reaches_the_demo_model_without_an_openai_key(compose):
     env = compose["services"]["builder"]["environment"]
     assert env["OASIS_DEMO_MODEL_URL"] == "http://demo-model:8090/v1"
-    assert env["OPENAI_API_KEY"] == "${OPENAI_API_KEY:-}"
+    assert env["OPENAI_API_KEY_FILE"] == "/run/secrets/builder-openai-api-key"
+    assert "OPENAI_API_KEY" not in env
 
 
 def test_the_gateway_is_published_on_this_host_only_unless_env_says_otherwise(compose):
@@ -116,11 +185,15 @@ def test_the_worker_is_healthy_while_its_claiming_loop_beats(compose):
     assert worker["healthcheck"]["test"] == ["CMD", "python", "manage.py", "worker_alive"]
 
 
-def test_auth_knows_every_peer_client_secret_that_the_peers_use(compose):
-    clients = compose["services"]["auth"]["environment"]["OASIS_SERVICE_CLIENTS"]
+def test_auth_and_each_peer_read_the_client_secrets_from_their_own_files(compose):
+    services = compose["services"]
+    assert (
+        services["auth"]["environment"]["OASIS_SERVICE_CLIENTS_FILE"] == "/run/secrets/auth-service-clients"
+    )
     for peer in ("projects", "payments", "builder", "sites"):
-        secret = compose["services"][peer]["environment"]["OASIS_SERVICE_CLIENT_SECRET"]
-        assert f"{peer}={secret}" in clients
+        name = f"{peer}-service-client-secret"
+        assert services[peer]["environment"]["OASIS_SERVICE_CLIENT_SECRET_FILE"] == f"/run/secrets/{name}"
+        assert name in services[peer]["secrets"]
 
 
 def test_the_gateway_serves_the_store_sites_writes_under_the_same_domain(compose):
@@ -229,8 +302,83 @@ PLANTED = {
         "shares the volume auth-db",
     ),
     "two databases with one password": (
-        _set("services.projects-db.environment.POSTGRES_PASSWORD", "${AUTH_DB_PASSWORD:?set it}"),
-        "shares its password",
+        lambda doc: [
+            _set("services.projects-db.environment.POSTGRES_PASSWORD_FILE", "/run/secrets/auth-db-password")(
+                doc
+            ),
+            _set("services.projects-db.secrets", ["auth-db-password"])(doc),
+        ],
+        "projects-db shares its password with auth-db",
+    ),
+    # ---- secrets are compose secrets, read through NAME_FILE, never plain environment ----
+    "a secret passed as plain environment": (
+        lambda doc: [
+            _delete("services.auth.environment.DJANGO_SECRET_KEY_FILE")(doc),
+            _set("services.auth.environment.DJANGO_SECRET_KEY", "${AUTH_DJANGO_SECRET_KEY:?set it in .env}")(
+                doc
+            ),
+        ],
+        "auth: DJANGO_SECRET_KEY is passed as plain environment, which `docker inspect` shows",
+    ),
+    "a database password passed as plain environment": (
+        lambda doc: [
+            _delete("services.payments-db.environment.POSTGRES_PASSWORD_FILE")(doc),
+            _set("services.payments-db.environment.POSTGRES_PASSWORD", "${PAYMENTS_DB_PASSWORD:?set it}")(
+                doc
+            ),
+        ],
+        "payments-db: POSTGRES_PASSWORD is passed as plain environment",
+    ),
+    "a database URL with its password in the environment": (
+        _set(
+            "services.sites-maintenance.environment",
+            {"DATABASE_URL": "postgres://sites:${SITES_DB_PASSWORD:?set it}@sites-db:5432/sites"},
+        ),
+        "sites-maintenance: DATABASE_URL is passed as plain environment",
+    ),
+    "a Stripe key passed as plain environment": (
+        _set("services.payments.environment.STRIPE_SECRET_KEY", "${STRIPE_SECRET_KEY:-}"),
+        "payments: STRIPE_SECRET_KEY is passed as plain environment",
+    ),
+    "a secret file the service does not mount": (
+        _delete("services.projects.secrets"),
+        "projects: DATABASE_URL_FILE names /run/secrets/projects-database-url, but projects mounts no secret",
+    ),
+    "a secret copied in from the environment": (
+        _set("secrets.builder-openai-api-key", {"environment": "OPENAI_API_KEY"}),
+        "secret builder-openai-api-key comes from environment, not a file",
+    ),
+    "a secret file that could be committed": (
+        _set("secrets.sites-db-password", {"file": "./secrets/sites-db-password"}),
+        "secret sites-db-password is read from ./secrets/sites-db-password, outside git-ignored var/",
+    ),
+    "another service's secret mounted": (
+        _set(
+            "services.projects.secrets",
+            ["projects-django-secret-key", "projects-database-url", "auth-database-url"],
+        ),
+        "projects mounts the secret auth-database-url; only auth's containers may",
+    ),
+    "an undefined secret mounted": (
+        _set("services.sites.secrets", ["sites-django-secret-key", "sites-database-url", "sites-tls-key"]),
+        "sites: mounts the secret sites-tls-key, which is not defined",
+    ),
+    "a Django service without its secret key": (
+        _set(
+            "services.builder-sweeper.environment", {"DATABASE_URL_FILE": "/run/secrets/builder-database-url"}
+        ),
+        "builder-sweeper: no DJANGO_SECRET_KEY_FILE",
+    ),
+    # ---- releases (issue 19): compose never builds, so no old tag gets today's code ----
+    "a build in docker-compose.yml": (
+        _set(
+            "services.projects-migrate.build", {"context": ".", "dockerfile": "services/projects/Dockerfile"}
+        ),
+        "projects-migrate: build: in docker-compose.yml lets `up` build this checkout under any tag",
+    ),
+    "an image of ours pulled from a registry": (
+        _delete("services.gateway.pull_policy"),
+        "gateway: pull_policy is not never",
     ),
     "a service on another's database network": (
         _set("services.projects.networks", ["services", "projects-data", "cache", "auth-data"]),
@@ -426,7 +574,10 @@ def test_our_rules_report_an_env_example_that_opens_the_gateway_to_every_network
 def test_our_rules_report_a_variable_env_example_documents_but_compose_never_reads(compose, tmp_path):
     env_example = ENV_EXAMPLE.read_text() + "OASIS_NOT_USED=1\n"
     found = check(copy.deepcopy(compose), tmp_path, env_example=env_example)
-    assert "OASIS_NOT_USED is in .env.example but docker-compose.yml never reads it" in found
+    assert (
+        "OASIS_NOT_USED is in .env.example but neither docker-compose.yml nor scripts/release.py reads it"
+        in found
+    )
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,12 @@ def check(env: dict, services: dict[str, set[int]], tmp_path, nginx: str) -> tup
     rendered, config = gateway.render(env, tmp_path / "gateway")
     assert rendered.ok, rendered.output
     text = config.read_text()
-    found = gateway.problems(text, services=services, container_port=int(env["OASIS_GATEWAY_LISTEN"]))
+    found = gateway.problems(
+        text,
+        services=services,
+        container_port=int(env["OASIS_GATEWAY_LISTEN"]),
+        custom_domains_port=8081 if env.get("OASIS_SITES_BUCKET") else 0,
+    )
     result = gateway.nginx_test(nginx, config, set(services))
     if not result.ok:
         found.append(f"nginx -t failed:\n{result.output}")
@@ -199,7 +204,7 @@ SITES_ENV = {"OASIS_SITES_STORE": "/srv/oasis/sites", "OASIS_SITES_DOMAIN": "sit
 
 def compose_env_without_sites(compose: dict) -> dict[str, str]:
     env = gateway.compose_env(compose, ENV_EXAMPLE.read_text())
-    return {name: value for name, value in env.items() if name not in SITES_ENV}
+    return {name: value for name, value in env.items() if name not in {*SITES_ENV, "OASIS_SITES_BUCKET"}}
 
 
 def test_with_a_site_store_the_config_serves_sites_and_passes_nginx_t(compose, tmp_path, nginx):
@@ -227,15 +232,44 @@ def test_without_a_site_store_no_site_is_served(compose, tmp_path):
     assert "oasis_site" not in config.read_text()
 
 
+BUCKET_ENV = {"OASIS_SITES_BUCKET": "oasis-sites", "OASIS_SITES_DOMAIN": "sites.example.com"}
+
+
+def test_with_a_bucket_sites_are_asked_of_the_sites_service_behind_a_cache_and_pass_nginx_t(
+    compose, tmp_path, nginx
+):
+    env = {**compose_env_without_sites(compose), **BUCKET_ENV}
+    found, text = check(env, compose_services(compose), tmp_path, nginx)
+    assert found == []
+    assert "location ^~ /s/ {" in text
+    assert r'server_name "~^(?<oasis_site>[a-z0-9-]{3,63})\.sites\.example\.com$";' in text
+    assert "set $oasis_site_serve_base /serve/site/$oasis_site;" in text
+    assert "set $oasis_site_serve_base /serve/host/$oasis_custom_host;" in text
+    assert "listen 8081 default_server;" in text
+    assert "proxy_cache_valid 200 404 451 2s;" in text
+    # Nothing is read from a store on disk, and custom domains never reach the API's server.
+    assert "root /srv" not in text
+    assert "-f " not in text
+    assert "_oasis_site_host" not in text
+
+
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
+        ({**BUCKET_ENV, "OASIS_SITES_STORE": "/srv/sites"}, "not both"),
+        ({**BUCKET_ENV, "OASIS_GATEWAY_SITES_CACHE_SECONDS": "0"}, "may be kept 1 to 60 s"),
+        ({**BUCKET_ENV, "OASIS_GATEWAY_SITES_CACHE_SECONDS": "600"}, "may be kept 1 to 60 s"),
+        ({**BUCKET_ENV, "OASIS_GATEWAY_SITES_CACHE_SIZE": "1g; include x"}, "cache size looks like"),
+        ({**BUCKET_ENV, "OASIS_GATEWAY_SITES_LISTEN": "8080"}, "a port of their own"),
+        ({**BUCKET_ENV, "OASIS_GATEWAY_SITES_LISTEN": "8081; include x"}, "a port of their own"),
+        ({**SITES_ENV, "OASIS_GATEWAY_SITES_LISTEN": "8081"}, "is for sites in a bucket"),
         ({"OASIS_SITES_STORE": "relative/sites"}, "The site store is an absolute path"),
         ({"OASIS_SITES_STORE": "/srv/sites; include /etc/passwd"}, "The site store is an absolute path"),
         ({**SITES_ENV, "OASIS_SITES_DOMAIN": "sites_example.com"}, "The sites domain looks like"),
         ({**SITES_ENV, "OASIS_SITES_DOMAIN": "localhost"}, "The sites domain looks like"),
         ({**SITES_ENV, "OASIS_SITES_DOMAIN": "sites.example.com$"}, "The sites domain looks like"),
         ({"OASIS_SITES_DOMAIN": "sites.example.com"}, "OASIS_SITES_DOMAIN needs OASIS_SITES_STORE"),
+        ({"OASIS_SITES_BUCKET": "oasis-sites", "OASIS_SITES_UPSTREAM": ""}, "set OASIS_SITES_UPSTREAM"),
     ],
 )
 def test_a_bad_site_setting_is_refused_before_nginx_sees_it(compose, tmp_path, variables, message):

@@ -1,9 +1,12 @@
 """Release day against the real compose stack: recreate, reload, scale, under a steady request loop.
 
-Opt-in, because it recreates containers of the running stack: start it (`docker compose up -d
---build --wait`), then `OASIS_LIVE_STACK=1 pytest tests/deploy/test_release_day_live.py`. It
-skips, saying why, without that variable, without Docker Compose v2, or without a gateway
-answering at OASIS_LIVE_GATEWAY (http://127.0.0.1:8080).
+Opt-in, because it recreates containers of the running stack: start it (`python3
+scripts/release.py release --version <name>`), then `OASIS_LIVE_STACK=1 pytest
+tests/deploy/test_release_day_live.py`. It skips, saying why, without that variable, without
+Docker Compose v2, or without a gateway answering at OASIS_LIVE_GATEWAY (http://127.0.0.1:8080).
+The release tests also need a release recorded by scripts/release.py; each makes its releases
+from the current one's images plus one migration in projects, and removes them afterwards.
+tests/deploy/live/README.md says how this host ran it without pulling the base images.
 """
 
 from __future__ import annotations
@@ -11,17 +14,24 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
 
+from .compose_rules import RELEASE
 from .tools import REPO, compose_command, run
 
+# Releases and rollbacks start Django in one-off containers several times: minutes, not seconds.
+pytestmark = pytest.mark.timeout(900)
 GATEWAY = os.environ.get("OASIS_LIVE_GATEWAY", "http://127.0.0.1:8080").rstrip("/")
 # One route per service, each answered by that service alone (the token check aside).
 ROUTES = {
@@ -56,13 +66,18 @@ def compose() -> list[str]:
     return [*command, "--project-directory", str(REPO)]
 
 
-@pytest.fixture(scope="module")
-def token(compose) -> str:
+def register() -> str:
+    """A new user's access token: valid 5 minutes (OASIS_ACCESS_TOKEN_LIFETIME), so one per load."""
     email = f"release-{secrets.token_hex(4)}@example.com"
     body = {"email": email, "password": secrets.token_urlsafe(18), "name": "Release day"}
     answer = requests.post(f"{GATEWAY}/api/v1/auth/register/", json=body, timeout=10)
     answer.raise_for_status()
     return answer.json()["access"]
+
+
+@pytest.fixture
+def token(compose) -> str:
+    return register()
 
 
 @contextmanager
@@ -144,3 +159,143 @@ def test_a_scale_out_survives_the_next_plain_up(compose):
         assert workers() == 2
     finally:
         run([*compose, "up", "-d", "--wait"], cwd=REPO, timeout=300)
+
+
+# ---- releases (issue 19): a failed migration fails nothing; a rollback restores code and schema ----
+
+LIVE_MIGRATION = "0099_live_release_check"
+MIGRATION = """\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("projects", "{leaf}")]
+    operations = [migrations.RunSQL({sql!r}, reverse_sql={reverse!r})]
+"""
+
+
+def docker(*args: str, timeout: int = 600) -> str:
+    result = run(["docker", *args], cwd=REPO, timeout=timeout)
+    assert result.ok, result.output
+    return result.output
+
+
+def release_script(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "release.py"), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def projects_plan(compose: list[str], version: str) -> list[tuple[str, str, bool]]:
+    output = compose_ok_env(
+        compose,
+        {"OASIS_VERSION": version},
+        "run", "--rm", "--no-deps", "-T", "projects-migrate",
+        "python", "manage.py", "showmigrations", "--plan",
+    )  # fmt: skip
+    return RELEASE.migration_plan(output)
+
+
+def compose_ok_env(compose: list[str], env: dict[str, str], *args: str) -> str:
+    result = run([*compose, *args], cwd=REPO, env={**os.environ, **env}, timeout=300)
+    assert result.ok, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def current(compose) -> str:
+    release = RELEASE.current_release(REPO)
+    if not release:
+        pytest.skip("no release is recorded: start the stack with `python3 scripts/release.py release`")
+    return release
+
+
+@contextmanager
+def release_with_a_migration(compose, current: str, name: str, sql: str, reverse: str) -> Iterator[str]:
+    """Release `<current>-<name>`: the current images, projects with one more migration. Removed after."""
+    version = f"{current}-{name}-{secrets.token_hex(3)}"
+    leaf = [n for app, n, _ in projects_plan(compose, current) if app == "projects"][-1]
+    with tempfile.TemporaryDirectory() as context:
+        migration = f"{LIVE_MIGRATION}.py"
+        (Path(context) / migration).write_text(MIGRATION.format(leaf=leaf, sql=sql, reverse=reverse))
+        (Path(context) / "Dockerfile").write_text(
+            f"FROM {RELEASE.image('projects', current)}\n"
+            f"COPY {migration} /app/projects/migrations/{migration}\n"
+        )
+        docker("build", "-t", RELEASE.image("projects", version), context)
+    for image in RELEASE.IMAGES:
+        if image != "projects":
+            docker("tag", RELEASE.image(image, current), RELEASE.image(image, version))
+    try:
+        yield version
+    finally:
+        for image in RELEASE.IMAGES:
+            run(["docker", "image", "rm", RELEASE.image(image, version)], cwd=REPO)
+
+
+def running_image(compose: list[str], service: str) -> str:
+    container = compose_ok(compose, "ps", "-q", service).split()[0]
+    return docker("inspect", "--format", "{{.Image}}", container).strip()
+
+
+def test_a_failed_migration_fails_no_request_and_says_which(compose, token, current):
+    broken = release_with_a_migration(compose, current, "broken", "SELECT 1/0", "SELECT 1")
+    with broken as version, steady_load(token) as results:
+        done = release_script("release", "--no-build", "--version", version)
+
+    report = {name: Counter(status for _, status in answers) for name, answers in results.items()}
+    print(done.stdout[-3000:], done.stderr, report)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"projects: migration projects.{LIVE_MIGRATION} failed" in done.stderr
+    assert "division by zero" in done.stderr
+    assert f"Nothing was restarted: release {current} keeps serving" in done.stderr
+    assert {name: failures(answers) for name, answers in results.items()} == {name: [] for name in ROUTES}
+    assert RELEASE.current_release(REPO) == current
+
+
+def test_an_upgrade_and_its_rollback_restore_code_and_schema_failing_nothing_elsewhere(
+    compose, token, current
+):
+    before = {
+        service: running_image(compose, service) for service in ("gateway", "auth", "payments", "projects")
+    }
+    sql = "CREATE TABLE live_release_check (id integer)"
+    with release_with_a_migration(
+        compose, current, "upgrade", sql, "DROP TABLE live_release_check"
+    ) as version:
+        with steady_load(token) as upgrade:
+            done = release_script("release", "--no-build", "--version", version)
+        print(done.stdout[-3000:], done.stderr)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert ("projects", LIVE_MIGRATION, True) in projects_plan(compose, version)
+        assert running_image(compose, "projects") != before["projects"]
+        for service in ("gateway", "auth", "payments"):
+            assert running_image(compose, service) == before[service], f"{service} was recreated"
+
+        with steady_load(register()) as rollback:
+            done = release_script("rollback")
+        print(done.stdout[-3000:], done.stderr)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "projects: projects back to" in done.stdout
+        # The schema is the old release's again: the newer image sees its migration unapplied.
+        assert ("projects", LIVE_MIGRATION, False) in projects_plan(compose, version)
+        assert running_image(compose, "projects") == before["projects"]
+        assert RELEASE.current_release(REPO) == current
+
+    found = []
+    for phase, results in (("upgrade", upgrade), ("rollback", rollback)):
+        report = {name: dict(Counter(status for _, status in answers)) for name, answers in results.items()}
+        print(phase, report, f"projects down {outage_seconds(results['projects']):.2f}s")
+        found += [
+            (phase, name, report)
+            for name, answers in results.items()
+            if name != "projects" and failures(answers)
+        ]
+        if outage_seconds(results["projects"]) > OWN_OUTAGE_SECONDS:
+            found.append((phase, f"projects down {outage_seconds(results['projects']):.2f}s", report))
+    assert found == []

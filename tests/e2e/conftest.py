@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from tests.e2e.dns_records import DnsServer
 from tests.e2e.system import System
 
 PASSWORD = "a perfectly long passphrase"
+# How often a wait looks again at the state it waits for.
+POLL_SECONDS = 0.05
+T = TypeVar("T")
 _addresses = itertools.count(2)
 
 
@@ -46,16 +53,19 @@ class _SourceAddressAdapter(HTTPAdapter):
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
     running = System(root=tmp_path_factory.mktemp("system"))
-    try:
-        running.start()
-    except Exception:
-        running.stop()
-        raise
-    yield running
-    running.stop()
+    with running.running():
+        yield running
     if os.environ.get("OASIS_E2E_SHOW_LOGS"):
         for name in running.processes:
             print(f"===== {name} =====\n{running.log(name)}")
+
+
+@pytest.fixture(scope="module")
+def dns(system):
+    """The DNS server sites checks custom domains against (the harness points it at this port)."""
+    server = DnsServer(system.dns_port).start()
+    yield server.records
+    server.stop()
 
 
 def fresh_ip() -> str:
@@ -93,3 +103,17 @@ def account(gateway) -> dict:
     """A registered, signed-in user: email, password, id, access, refresh."""
     user = register(gateway)
     return {**user, **sign_in(gateway, user["email"])}
+
+
+def eventually(observe: Callable[[], T], accept: Callable[[T], bool], *, timeout: float, what: str) -> T:
+    """Observe until `accept` takes what is seen, and return it; past `timeout`, fail with the last sight.
+
+    The only pause here is the polling interval: tests wait for a state, never for a time.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = observe()
+        if accept(seen):
+            return seen
+        assert time.monotonic() < deadline, f"{what}: not after {timeout:g}s; last seen: {seen!r}"
+        time.sleep(POLL_SECONDS)

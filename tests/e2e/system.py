@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -42,6 +44,21 @@ SERVICES = tuple(
     if name in (os.environ.get("OASIS_E2E_SERVICES") or ",".join(django_services())).split(",")
 )
 SERVICES_ALL = SERVICE_NAMES
+
+# The statuses a generation ends in (the builder's terminal statuses), for the harness's clients.
+TERMINAL_STATUSES = frozenset(
+    {
+        "done",
+        "no_changes",
+        "needs_input",
+        "proposed",
+        "failed",
+        "cancelled",
+        "conflict",
+        "budget_exhausted",
+        "incomplete",
+    }
+)
 
 
 def free_port() -> int:
@@ -206,6 +223,15 @@ class System:
         return env
 
     # ---- lifecycle ----
+
+    @contextmanager
+    def running(self) -> Iterator[System]:
+        """The system started, and stopped however the block ends (a start that fails half-way too)."""
+        try:
+            self.start()
+            yield self
+        finally:
+            self.stop()
 
     def start(self) -> System:
         nginx = nginx_binary()

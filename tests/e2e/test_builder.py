@@ -11,24 +11,22 @@ import json
 import signal
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import TypeVar
 
 import pytest
 import requests
 
-from tests.e2e.conftest import bearer, register, sign_in
-from tests.e2e.system import SERVICES
+from tests.e2e.conftest import bearer, eventually, register, sign_in
+from tests.e2e.system import SERVICES, TERMINAL_STATUSES
 
 pytestmark = pytest.mark.skipif("builder" not in SERVICES, reason="the builder service is not started")
 
 BUILDER = "/api/v1/builder/"
 PROJECTS = "/api/v1/projects/"
 PAYMENTS = "/api/v1/payments/"
-TERMINAL = {"done", "no_changes", "failed", "cancelled", "conflict", "budget_exhausted", "incomplete"}
+TERMINAL = TERMINAL_STATUSES
 WELCOME_CREDITS = 2000
 SLOW_MODEL = "oasis-demo-slow"
 # The slow demo writes the first build's ~2,100 tokens in about four seconds.
@@ -36,10 +34,6 @@ SLOW_TOKENS_PER_SECOND = 500
 # The worker's heartbeat also carries cancel requests to the run; fast here so a cancel lands at once.
 HEARTBEAT_SECONDS = "0.5"
 BUILD_PROMPT = "A bakery in Lisbon called Crumb, with a menu and opening hours"
-# How often a wait looks again at the state it waits for.
-POLL_SECONDS = 0.05
-
-T = TypeVar("T")
 
 
 # ---- fixtures ----
@@ -143,20 +137,6 @@ def generation_of(gateway, auth, generation_id: str) -> dict:
     response = gateway.get(f"{BUILDER}generations/{generation_id}/", headers=auth)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def eventually(observe: Callable[[], T], accept: Callable[[T], bool], *, timeout: float, what: str) -> T:
-    """Observe until `accept` takes what is seen, and return it; past `timeout`, fail with the last sight.
-
-    The only pause here is the polling interval: tests wait for a state, never for a time.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        seen = observe()
-        if accept(seen):
-            return seen
-        assert time.monotonic() < deadline, f"{what}: not after {timeout:g}s; last seen: {seen!r}"
-        time.sleep(POLL_SECONDS)
 
 
 def wait_for(gateway, auth, generation_id: str, statuses, timeout: float = 30) -> dict:
@@ -694,3 +674,119 @@ def test_a_misconfigured_model_endpoint_fails_the_run_and_costs_nothing(gateway,
     assert generation["cost"] == 0
     assert settled_balance(gateway, auth)["available"] == WELCOME_CREDITS
     assert [entry["kind"] for entry in ledger_of(gateway, auth, generation["id"])] == ["release", "hold"]
+
+
+# ---- conversations ----
+
+
+def test_conversations_keep_their_own_messages_and_runs_through_the_gateway(gateway, auth, project):
+    conversations = f"{BUILDER}projects/{project['id']}/conversations/"
+    first = finished(
+        gateway, auth, started(gateway, auth, project, "What should a loaf cost?", mode="chat")["id"]
+    )
+    pricing = gateway.post(conversations, json={"title": "Pricing"}, headers=auth)
+    in_pricing = started(
+        gateway, auth, project, "And a croissant?", mode="chat", conversation=pricing.json()["id"]
+    )
+    finished(gateway, auth, in_pricing["id"])
+
+    listed = gateway.get(conversations, headers=auth).json()["results"]
+    pricing_messages = gateway.get(f"{BUILDER}conversations/{pricing.json()['id']}/messages/", headers=auth)
+    stranger = register(type(gateway)(gateway.base_url))
+    theirs = gateway.get(
+        f"{BUILDER}conversations/{pricing.json()['id']}/messages/", headers=bearer(stranger["access"])
+    )
+    archived = gateway.patch(
+        f"{BUILDER}conversations/{pricing.json()['id']}/", json={"archived": True}, headers=auth
+    )
+    refused = start(gateway, auth, project, "One more?", mode="chat", conversation=pricing.json()["id"])
+
+    assert pricing.status_code == 201, pricing.text
+    assert in_pricing["conversation_id"] == pricing.json()["id"]
+    assert first["conversation_id"] != pricing.json()["id"]
+    assert [c["id"] for c in listed][:2] == [pricing.json()["id"], first["conversation_id"]]
+    roles = [(m["role"], m["content"]) for m in pricing_messages.json()["results"]]
+    assert roles[0] == ("user", "And a croissant?")
+    assert [role for role, _ in roles] == ["user", "assistant"]
+    assert [m["run"]["status"] for m in pricing_messages.json()["results"] if m["role"] == "assistant"] == [
+        "done"
+    ]
+    assert theirs.status_code == 404
+    assert archived.json()["archived"] is True
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "conversation_archived"
+
+
+def test_rewinding_to_a_prompt_brings_back_the_files_before_it_and_hides_it(gateway, auth, project):
+    first = finished(gateway, auth, started(gateway, auth, project)["id"])
+    before = files_of(gateway, auth, project)
+    second = finished(gateway, auth, started(gateway, auth, project, "change the title to Pastelaria")["id"])
+    edited = files_of(gateway, auth, project)
+    conversation = first["conversation_id"]
+    messages = gateway.get(f"{BUILDER}conversations/{conversation}/messages/", headers=auth).json()["results"]
+    prompt = next(m for m in messages if m["generation_id"] == second["id"] and m["role"] == "user")
+
+    rewound = gateway.post(
+        f"{BUILDER}conversations/{conversation}/messages/{prompt['id']}/rewind/", headers=auth
+    )
+    after = gateway.get(f"{BUILDER}conversations/{conversation}/messages/", headers=auth).json()["results"]
+    revisions = gateway.get(f"{PROJECTS}{project['id']}/revisions/", headers=auth).json()["results"]
+
+    assert second["status"] == "done"
+    assert edited != before
+    assert rewound.status_code == 200, rewound.text
+    assert rewound.json()["prompt"] == "change the title to Pastelaria"
+    assert rewound.json()["revision"] == second["revision"] + 1
+    assert files_of(gateway, auth, project) == before
+    assert [m["hidden_at"] is not None for m in after] == [False, False, True, True]
+    # History is kept: the rewind is a revision of its own.
+    assert revisions[0]["number"] == second["revision"] + 1
+
+
+# ---- review before apply, and questions ----
+
+
+def test_a_reviewed_build_waits_for_its_owner_and_applies_the_files_accepted(gateway, auth, project):
+    built = finished(gateway, auth, started(gateway, auth, project, apply="review")["id"])
+    proposal = gateway.get(f"{BUILDER}generations/{built['id']}/proposal/", headers=auth)
+    untouched = files_of(gateway, auth, project)
+    accepted = gateway.post(
+        f"{BUILDER}generations/{built['id']}/proposal/accept/", json={"paths": ["index.html"]}, headers=auth
+    )
+    stranger = register(type(gateway)(gateway.base_url))
+    theirs = gateway.get(f"{BUILDER}generations/{built['id']}/proposal/", headers=bearer(stranger["access"]))
+
+    assert built["status"] == "proposed"
+    assert built["cost"] > 0
+    assert untouched == {}
+    assert proposal.status_code == 200, proposal.text
+    assert {file["path"] for file in proposal.json()["files"]} >= {"index.html", "style.css"}
+    assert accepted.status_code == 201, accepted.text
+    assert list(files_of(gateway, auth, project)) == ["index.html"]
+    assert theirs.status_code == 404
+
+
+def test_a_vague_build_asks_and_the_answer_builds(gateway, auth, project):
+    asked = finished(gateway, auth, started(gateway, auth, project, "make me a website")["id"])
+    answered = finished(
+        gateway, auth, started(gateway, auth, project, "A bakery called Crumb in Lisbon")["id"]
+    )
+
+    assert asked["status"] == "needs_input"
+    assert asked["summary"].startswith("What is the site for?")
+    assert answered["status"] == "done"
+    assert answered["conversation_id"] == asked["conversation_id"]
+    assert "Crumb" in text_of(gateway, auth, project, "index.html")
+
+
+def test_a_runs_options_are_those_its_model_takes(gateway, auth, project):
+    models = gateway.get(f"{BUILDER}models/", headers=auth).json()
+    demo = next(model for model in models if model["id"] == "oasis-demo")
+    tuned = started(gateway, auth, project, "What is on the menu?", mode="chat", options={"temperature": 0.2})
+    unknown = start(gateway, auth, project, "hi", mode="chat", options={"top_k": 3})
+
+    assert demo["options"] == ["temperature", "reasoning_effort"]
+    assert tuned["options"] == {"temperature": 0.2}
+    assert finished(gateway, auth, tuned["id"])["status"] == "done"
+    assert unknown.status_code == 400
+    assert "top_k" in unknown.json()["error"]["details"]["options"]

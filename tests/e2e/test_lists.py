@@ -23,6 +23,8 @@ LISTS = (
     "/api/v1/builder/models/",
     "/api/v1/builder/projects/{project_id}/generations/",
     "/api/v1/builder/projects/{project_id}/messages/",
+    "/api/v1/builder/projects/{project_id}/conversations/",
+    "/api/v1/builder/conversations/{conversation_id}/messages/",
     "/api/v1/sites/",
     "/api/v1/sites/{site_id}/deployments/",
     "/api/v1/sites/{site_id}/domains/",
@@ -33,6 +35,8 @@ PAGED = (
     "/api/v1/projects/{project_id}/revisions/",
     "/api/v1/payments/ledger/",
     "/api/v1/builder/projects/{project_id}/messages/",
+    "/api/v1/builder/projects/{project_id}/conversations/",
+    "/api/v1/builder/conversations/{conversation_id}/messages/",
     "/api/v1/sites/{site_id}/deployments/",
 )
 
@@ -78,6 +82,11 @@ def owner(system) -> dict:
     )
     assert chat.status_code == 202, chat.text
     wait_until_done(client, auth, chat.json()["id"])
+    # A second conversation, started after the chat's: the project has two, in order of activity.
+    other = client.post(
+        f"/api/v1/builder/projects/{project['id']}/conversations/", json={"title": "Later"}, headers=auth
+    )
+    assert other.status_code == 201, other.text
     site = client.post(
         "/api/v1/sites/", json={"project_id": project["id"], "slug": f"aspen-{time.time_ns()}"}, headers=auth
     )
@@ -92,11 +101,18 @@ def owner(system) -> dict:
             f"/api/v1/sites/{site.json()['id']}/domains/", json={"hostname": hostname}, headers=auth
         )
         assert added.status_code == 201, added.text
-    return {"auth": auth, "project_id": project["id"], "site_id": site.json()["id"]}
+    return {
+        "auth": auth,
+        "project_id": project["id"],
+        "site_id": site.json()["id"],
+        "conversation_id": chat.json()["conversation_id"],
+    }
 
 
 def url_of(path: str, owner: dict) -> str:
-    return path.format(project_id=owner["project_id"], site_id=owner["site_id"])
+    return path.format(
+        project_id=owner["project_id"], site_id=owner["site_id"], conversation_id=owner["conversation_id"]
+    )
 
 
 def wait_until_done(client: Client, auth: dict, generation_id: str, timeout: float = 30) -> None:

@@ -115,13 +115,8 @@ def paid_system(tmp_path_factory, stripe):
             }
         },
     )
-    try:
-        running.start()
-    except Exception:
-        running.stop()
-        raise
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 @pytest.fixture

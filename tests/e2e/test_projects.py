@@ -7,6 +7,7 @@ import io
 import zipfile
 
 import pytest
+import requests
 
 from tests.e2e.conftest import bearer, register, sign_in
 from tests.e2e.system import SERVICES
@@ -150,6 +151,28 @@ def test_a_preview_is_public_sandboxed_cookieless_and_unforgeable(gateway, auth,
     assert b"<!doctype html>" in page.content
     assert style.headers["Content-Type"] == "text/css; charset=utf-8"
     assert tampered.status_code == 404
+
+
+def test_with_a_preview_origin_previews_answer_only_there_and_the_api_never_does(
+    system, gateway, auth, landing
+):
+    link = gateway.post(f"{PROJECTS}{landing['id']}/preview/", json={}, headers=auth).json()
+    url = system.start_extra_gateway("preview-origin-gateway", preview_origin="http://preview.oasis.test")
+    preview_host = {"Host": "preview.oasis.test"}
+
+    on_preview_host = requests.get(f"{url}{link['path']}", headers=preview_host, timeout=10)
+    on_api_host = requests.get(f"{url}{link['path']}", timeout=10)
+    api_on_preview_host = requests.get(f"{url}{PROJECTS}", headers={**preview_host, **auth}, timeout=10)
+    studio_on_preview_host = requests.get(f"{url}/studio/", headers=preview_host, timeout=10)
+    api_on_api_host = requests.get(f"{url}{PROJECTS}", headers=auth, timeout=10)
+
+    assert on_preview_host.status_code == 200, on_preview_host.text
+    assert on_preview_host.headers["Content-Security-Policy"] == SANDBOX
+    assert b"<!doctype html>" in on_preview_host.content
+    assert on_api_host.status_code == 404
+    assert api_on_preview_host.status_code == 404
+    assert studio_on_preview_host.status_code == 404
+    assert api_on_api_host.status_code == 200
 
 
 def test_export_then_import_gives_identical_hashes(gateway, auth, landing):

@@ -28,13 +28,8 @@ def limited(tmp_path_factory):
         services=("auth",),
         env_overrides={"auth": LIMITS},
     )
-    try:
-        running.start()
-    except Exception:
-        running.stop()
-        raise
-    yield running
-    running.stop()
+    with running.running():
+        yield running
 
 
 def sign_up(system, address: str):

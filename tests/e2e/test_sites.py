@@ -8,7 +8,6 @@ import pytest
 import requests
 
 from tests.e2e.conftest import bearer, register, sign_in
-from tests.e2e.dns_records import DnsServer
 from tests.e2e.system import SERVICES
 
 pytestmark = pytest.mark.skipif(
@@ -26,14 +25,6 @@ FILES = {
     "style.css": STYLE,
     "404.html": "<!doctype html><h1>Our own lost page</h1>",
 }
-
-
-@pytest.fixture(scope="module")
-def dns(system):
-    """The DNS server sites checks custom domains against (the harness points it at this port)."""
-    server = DnsServer(system.dns_port).start()
-    yield server.records
-    server.stop()
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import bearer, register, sign_in
-from tests.e2e.system import SERVICES
+from tests.e2e.system import SERVICES, TERMINAL_STATUSES
 
 pytestmark = pytest.mark.skipif("builder" not in SERVICES, reason="the builder service is not started")
 
 BUILDER = "/api/v1/builder/"
-TERMINAL = {"done", "no_changes", "failed", "cancelled", "conflict", "budget_exhausted", "incomplete"}
+TERMINAL = TERMINAL_STATUSES
 
 
 @pytest.fixture

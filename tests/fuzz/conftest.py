@@ -14,13 +14,13 @@ import pytest
 import requests
 
 from tests.e2e.dns_records import DnsServer
-from tests.e2e.system import System
+from tests.e2e.system import TERMINAL_STATUSES, System
 from tests.e2e.test_payments_stripe import FakeStripe
 from tests.fuzz import checks
 
 PASSWORD = "a perfectly long passphrase"
 PROMPT = "A bakery in Lisbon called Crumb, with a menu and opening hours"
-TERMINAL = {"done", "no_changes", "failed", "cancelled", "conflict", "budget_exhausted", "incomplete"}
+TERMINAL = TERMINAL_STATUSES
 
 
 def _ok(response: requests.Response, status: int = 200) -> dict:

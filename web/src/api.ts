@@ -181,6 +181,11 @@ export async function signUp(email: string, password: string, name: string) {
   );
 }
 
+/** Change the password: every earlier token stops working, so the new pair replaces this tab's. */
+export async function changePassword(current_password: string, new_password: string) {
+  session.accept(await api<TokenPair>("auth/password/change/", { method: "POST", json: { current_password, new_password } }));
+}
+
 export async function signOut() {
   const refresh = session.refreshToken();
   try {
@@ -228,14 +233,56 @@ export type Balance = { balance: number; held: number; available: number };
 export type Model = { id: string; display_name: string; default: boolean; input_price: number; output_price: number };
 export type Generation = {
   id: string;
+  conversation_id: string | null;
   status: string;
   cost: number;
   revision: number | null;
   summary: string;
   error: { code: string; message: string } | null;
   events_url: string;
+  apply?: "now" | "review";
 };
-export type Message = { id: string; role: "user" | "assistant"; content: string; generation_id: string | null };
+export type RunSummary = {
+  status: string;
+  cost: number;
+  revision: number | null;
+  tool_calls: number;
+  files_touched: string[];
+};
+export type Message = {
+  id: string;
+  role: "user" | "assistant";
+  content: string;
+  conversation_id: string | null;
+  generation_id: string | null;
+  run: RunSummary | null;
+};
+/** A reviewed run's held changes: each file's unified diff against the revision the run started from. */
+export type ProposedFile = {
+  path: string;
+  action: "created" | "modified" | "deleted" | "renamed";
+  from_path: string | null;
+  diff: string;
+};
+export type Proposal = {
+  generation_id: string;
+  state: "pending" | "accepted" | "dismissed" | "expired";
+  base_revision: number;
+  expires_at: string;
+  revision: number | null;
+  accepted_paths: string[];
+  files: ProposedFile[];
+};
+/** A thread about a project: its prompts, answers and runs (the model's context is its own only). */
+export type Conversation = {
+  id: string;
+  project_id: string;
+  title: string;
+  archived: boolean;
+  archived_at: string | null;
+  created_at: string;
+  last_active_at: string;
+};
 
 // The statuses a run ends with; its last event is named after one of them.
 export const TERMINAL = new Set([
@@ -246,4 +293,8 @@ export const TERMINAL = new Set([
   "conflict",
   "budget_exhausted",
   "incomplete",
+  // The model asked the user a question (the summary); the conversation's next prompt answers it.
+  "needs_input",
+  // A reviewed run: its changes are held as a proposal to accept (all or some files) or dismiss.
+  "proposed",
 ]);

@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { session, signOut } from "./api";
+import { AccountPage, ForgotPasswordPage, ResetPasswordPage } from "./pages/AccountPage";
 import { AuthPage } from "./pages/AuthPage";
 import { CreditsPage } from "./pages/CreditsPage";
 import { KeysPage } from "./pages/KeysPage";
@@ -19,11 +20,13 @@ function App() {
   const route = useRoute();
   const signedIn = useSignedIn();
   const publicRoute = route === "/signin" || route === "/signup";
+  // Reached from an email or the sign-in form, signed in or not.
+  const passwordRoute = route === "/forgot-password" || route === "/reset-password";
 
   useEffect(() => {
-    if (!signedIn && !publicRoute) navigate("/signin", true);
+    if (!signedIn && !publicRoute && !passwordRoute) navigate("/signin", true);
     if (signedIn && publicRoute) navigate("/", true);
-  }, [signedIn, publicRoute]);
+  }, [signedIn, publicRoute, passwordRoute]);
 
   useEffect(() => {
     // Move focus to the new screen's heading, so keyboard and screen-reader users follow along.
@@ -32,11 +35,14 @@ function App() {
 
   const project = route.match(/^\/projects\/([^/]+)\/?$/);
   let screen;
-  if (!signedIn || publicRoute) screen = <AuthPage mode={route === "/signup" ? "signup" : "signin"} />;
+  if (route === "/forgot-password") screen = <ForgotPasswordPage />;
+  else if (route === "/reset-password") screen = <ResetPasswordPage />;
+  else if (!signedIn || publicRoute) screen = <AuthPage mode={route === "/signup" ? "signup" : "signin"} />;
   else if (project) screen = <ProjectPage projectId={decodeURIComponent(project[1])} />;
   else if (route === "/" || route === "/projects") screen = <ProjectsPage />;
   else if (route === "/credits") screen = <CreditsPage />;
   else if (route === "/keys") screen = <KeysPage />;
+  else if (route === "/account") screen = <AccountPage />;
   else
     screen = (
       <main class="page narrow">
@@ -69,6 +75,9 @@ function App() {
             </a>
             <a href={`${BASE}/keys`} onClick={(e) => onLink(e, "/keys")}>
               API keys
+            </a>
+            <a href={`${BASE}/account`} onClick={(e) => onLink(e, "/account")}>
+              Account
             </a>
             <button type="button" class="link" onClick={() => void signOut().then(() => navigate("/signin"))}>
               Sign out

@@ -10,7 +10,7 @@ export type StreamEvent = { id: string; event: string; data: any };
 type StreamTicket = { ticket: string; expires_at: string; events_url: string };
 
 // EventSource hands a named event only to the listeners of its name: these are the run's events.
-const EVENT_TYPES = ["status", "text", "tool_call", "tool_result", "file_changed", "usage", ...TERMINAL];
+const EVENT_TYPES = ["status", "text", "tool_call", "tool_result", "file_changed", "plan", "usage", ...TERMINAL];
 
 export type StreamHandlers = {
   onEvent: (event: StreamEvent) => void;

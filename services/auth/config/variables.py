@@ -56,7 +56,7 @@ AUTH = (
     Setting(
         "PASSWORD_RESET_URL",
         "OASIS_PASSWORD_RESET_URL",
-        "http://localhost:8080/reset-password?uid={uid}&token={token}",
+        "http://localhost:8080/studio/reset-password?uid={uid}&token={token}",
         help="the link mailed",
     ),
 )

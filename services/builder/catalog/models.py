@@ -19,6 +19,11 @@ class LanguageModel(models.Model):
     max_output_tokens = models.PositiveIntegerField()
     input_price = models.PositiveIntegerField(help_text="Credits per million input tokens.")
     output_price = models.PositiveIntegerField(help_text="Credits per million output tokens.")
+    options = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The options a generation may set for it: "temperature", "reasoning_effort".',
+    )
     is_default = models.BooleanField(default=False)
     enabled = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=100)

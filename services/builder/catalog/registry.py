@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import LanguageModel
+from oasis_common import env
 from oasis_common.errors import ServiceError
 
 DEMO_SLUG = "oasis-demo"
@@ -31,10 +31,13 @@ FIELDS = (
     "max_output_tokens",
     "input_price",
     "output_price",
+    "options",
     "is_default",
     "enabled",
     "position",
 )
+# What a generation may ask of a model beyond its prompt, where the catalog says the model takes it.
+OPTIONS = ("temperature", "reasoning_effort")
 # Local servers (the demo model, Ollama, vLLM…) take any key; the SDK insists on one.
 NO_KEY = "no-key-needed"
 
@@ -54,6 +57,8 @@ def default_entries() -> list[dict]:
             "max_output_tokens": 4_096,
             "input_price": 1_000,
             "output_price": 4_000,
+            # It takes both and ignores them, as a stand-in for models that do.
+            "options": list(OPTIONS),
             "is_default": not with_openai,
             "enabled": True,
             "position": 90,
@@ -79,6 +84,7 @@ def _openai(slug, name, context, output, input_price, output_price, *, default=F
         "max_output_tokens": output,
         "input_price": input_price,
         "output_price": output_price,
+        "options": ["temperature"],
         "is_default": default,
         "enabled": True,
         "position": position,
@@ -100,6 +106,13 @@ def configured_entries() -> list[dict]:
         raise ImproperlyConfigured("OASIS_MODELS must be a JSON list of objects with a slug")
     if sum(bool(e.get("is_default")) for e in entries) > 1:
         raise ImproperlyConfigured("OASIS_MODELS may mark one model as the default")
+    for entry in entries:
+        unknown = set(entry.get("options", [])) - set(OPTIONS)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"OASIS_MODELS: {entry['slug']} names options no model takes: {', '.join(sorted(unknown))}"
+                f" (known: {', '.join(OPTIONS)})"
+            )
     return entries
 
 
@@ -147,7 +160,8 @@ def endpoint_for(model: LanguageModel) -> Endpoint:
     """Which OpenAI-compatible endpoint serves the model, with which key."""
     oasis = settings.OASIS
     base_url = model.base_url or oasis["OPENAI_BASE_URL"] or None
-    key = os.environ.get(model.api_key_env, "") if model.api_key_env else oasis["OPENAI_API_KEY"]
+    # A model's own key variable is read as every other: from `NAME` or the file `NAME_FILE` names.
+    key = env.get_str(model.api_key_env) if model.api_key_env else oasis["OPENAI_API_KEY"]
     return Endpoint(base_url=base_url, api_key=key or NO_KEY)
 
 

@@ -31,6 +31,8 @@ BUILDER = (
     Setting("STALE_AFTER_SECONDS", "OASIS_GENERATION_STALE_AFTER_SECONDS", 20, int),
     # How long a finished build keeps asking projects to save it while projects is unavailable.
     Setting("LAND_RETRY_SECONDS", "OASIS_GENERATION_LAND_RETRY_SECONDS", 60.0, float),
+    # How long a reviewed run's proposal may still be accepted.
+    Setting("PROPOSAL_TTL_SECONDS", "OASIS_PROPOSAL_TTL_SECONDS", 7 * 24 * 3600, int),
     # How long a run that ended keeps asking an unavailable payments to settle its hold.
     Setting("SETTLE_RETRY_SECONDS", "OASIS_GENERATION_SETTLE_RETRY_SECONDS", 30.0, float),
     # Live events.

@@ -17,7 +17,10 @@ website (HTML, CSS, a little JavaScript) by calling tools on the project's files
 Rules:
 - Work only through the tools. Paths are relative (index.html, css/site.css); never absolute, never "..".
 - Read a file before editing it. edit_file replaces one exact occurrence of `search`; copy it from the file.
-- Prefer small edits with edit_file over rewriting whole files.
+  Several changes to one file go in one edit_file call as `edits` (all land, or none do).
+- Find what to change with search_files and glob, and read long files in ranges (start_line, end_line).
+- Prefer small edits with edit_file over rewriting whole files. For a change of several steps, post
+  them first with set_plan.
 - Keep the site valid, accessible (lang, alt text, labels) and responsive, with no external CDNs.
 - When you are done, answer with a short summary of what you changed, in one or two sentences."""
 
@@ -54,9 +57,16 @@ def file_overview(copy: WorkingCopy, *, budget_tokens: int) -> str:
     return "\n".join(lines)
 
 
-def history_of(*, user_id, project_id, before=None) -> list[tuple[str, str]]:
-    """The project's conversation as (role, content), oldest first, without the run `before`'s messages."""
-    rows = Message.objects.filter(user_id=user_id, project_id=project_id)
+def history_of(*, user_id, project_id, before=None, conversation_id=None) -> list[tuple[str, str]]:
+    """A conversation's messages as (role, content), oldest first: the run `before`'s conversation without
+    that run's messages, or `conversation_id`'s (none when it is None: a conversation yet to start)."""
+    if before is not None:
+        conversation_id = before.conversation_id
+    if conversation_id is None:
+        return []
+    rows = Message.objects.filter(
+        user_id=user_id, project_id=project_id, conversation_id=conversation_id, hidden_at__isnull=True
+    )
     if before is not None:
         rows = rows.exclude(generation=before)
     return list(rows.order_by("created_at").values_list("role", "content"))

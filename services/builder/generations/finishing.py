@@ -112,6 +112,7 @@ def _end_record(generation: Generation, outcome: Outcome, *, unless_beating: boo
         Message.objects.create(
             project_id=generation.project_id,
             user_id=generation.user_id,
+            conversation_id=generation.conversation_id,
             generation=generation,
             role=Role.ASSISTANT,
             content=outcome.summary or outcome.message,
@@ -129,7 +130,7 @@ def _terminal_event(outcome: Outcome) -> dict:
         "revision": outcome.revision,
         "summary": outcome.summary,
     }
-    if outcome.status == Status.DONE:
+    if outcome.status == Status.DONE or outcome.revision is not None:
         data.update(publication_summary(publication=outcome.publication, revision=outcome.revision))
     if outcome.code:
         data["error"] = {"code": outcome.code, "message": outcome.message, "details": outcome.details}

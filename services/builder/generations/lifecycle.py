@@ -18,7 +18,7 @@ from rest_framework import status
 
 from catalog import registry
 from catalog.models import LanguageModel
-from generations import context, events, peers
+from generations import context, conversations, events, peers
 from generations.models import ACTIVE, Generation, Message, Role, Status, UserSlot
 from generations.settlement import generation_settle
 from generations.tasks import run_generation
@@ -75,12 +75,31 @@ def generation_estimate(
 
 
 def estimate_for(
-    *, user_id, project: dict, prompt: str, model_slug: str | None, max_credits: int | None
+    *,
+    user_id,
+    project: dict,
+    prompt: str,
+    model_slug: str | None,
+    max_credits: int | None,
+    conversation_id=None,
+    options: dict | None = None,
 ) -> Estimate:
-    """The estimate for the caller's `project`, its metadata as `peers.project_get` answered it."""
+    """The estimate for the caller's `project`, its metadata as `peers.project_get` answered it, in the
+    conversation named (else the one a run would go in), with `options` the model must take."""
     model = registry.model_get(slug=model_slug)
+    _check_options(model, options or {})
+    if conversation_id is not None:
+        conversation = conversations.conversation_named(
+            user_id=user_id, project_id=project["id"], conversation_id=conversation_id
+        )
+    else:
+        conversation = conversations.conversation_latest(user_id=user_id, project_id=project["id"])
     history = context.compact_history(
-        context.history_of(user_id=user_id, project_id=project["id"]),
+        context.history_of(
+            user_id=user_id,
+            project_id=project["id"],
+            conversation_id=conversation.id if conversation else None,
+        ),
         budget_tokens=settings.OASIS["HISTORY_BUDGET_TOKENS"],
     )
     history_tokens = context.messages_tokens(history)
@@ -89,13 +108,44 @@ def estimate_for(
     )
 
 
+class OptionNotTaken(ServiceError):
+    code = "option_not_supported"
+    message = (
+        "The model does not take some of these options. GET /api/v1/builder/models/ says which it takes."
+    )
+
+
+def _check_options(model: LanguageModel, options: dict) -> None:
+    refused = sorted(set(options) - set(model.options))
+    if refused:
+        raise OptionNotTaken(
+            details={"options": {name: [f"{model.slug} does not take {name}."] for name in refused}}
+        )
+
+
 def generation_create(
-    *, user_id, project: dict, prompt: str, model_slug: str | None, mode: str, max_credits: int | None
+    *,
+    user_id,
+    project: dict,
+    prompt: str,
+    model_slug: str | None,
+    mode: str,
+    max_credits: int | None,
+    conversation_id=None,
+    options: dict | None = None,
+    apply: str = "now",
 ) -> Generation:
-    """Accept a generation on the caller's `project` (its metadata, loaded by the view before the body)."""
+    """Accept a generation on the caller's `project` (its metadata, loaded by the view before the body),
+    in the conversation named, else the latest one."""
     project_id = project["id"]
     estimate = estimate_for(
-        user_id=user_id, project=project, prompt=prompt, model_slug=model_slug, max_credits=max_credits
+        user_id=user_id,
+        project=project,
+        prompt=prompt,
+        model_slug=model_slug,
+        max_credits=max_credits,
+        conversation_id=conversation_id,
+        options=options,
     )
     generation = _generation_insert(
         user_id=user_id,
@@ -105,6 +155,9 @@ def generation_create(
         estimate=estimate,
         project=project,
         max_credits=max_credits,
+        conversation_id=conversation_id,
+        options=options or {},
+        apply=apply,
     )
     try:
         hold = peers.hold_create(user_id=user_id, amount=estimate.ceiling, generation_id=generation.id)
@@ -117,7 +170,12 @@ def generation_create(
             Generation.objects.filter(pk=generation.pk).update(hold_id=hold.id)
             generation.hold_id = hold.id
             Message.objects.create(
-                project_id=project_id, user_id=user_id, generation=generation, role=Role.USER, content=prompt
+                project_id=project_id,
+                user_id=user_id,
+                conversation_id=generation.conversation_id,
+                generation=generation,
+                role=Role.USER,
+                content=prompt,
             )
             events.event_append(generation_id=generation.id, type="status", data={"status": Status.QUEUED})
             # The task row is written in this same transaction: a committed generation always has
@@ -141,7 +199,17 @@ def _abandon(*, generation: Generation, hold_id: str) -> None:
 
 
 def _generation_insert(
-    *, user_id, project_id, prompt, mode, estimate: Estimate, project: dict, max_credits: int | None
+    *,
+    user_id,
+    project_id,
+    prompt,
+    mode,
+    estimate: Estimate,
+    project: dict,
+    max_credits: int | None,
+    conversation_id=None,
+    options: dict,
+    apply: str,
 ) -> Generation:
     limit = settings.OASIS["MAX_RUNNING_PER_USER"]
     with transaction.atomic():
@@ -149,16 +217,22 @@ def _generation_insert(
         UserSlot.objects.select_for_update().get(user_id=user_id)
         if Generation.objects.filter(user_id=user_id, status__in=ACTIVE).count() >= limit:
             raise TooManyGenerations(details={"limit": limit})
+        conversation = conversations.conversation_for_run(
+            user_id=user_id, project_id=project_id, conversation_id=conversation_id, prompt=prompt
+        )
         try:
             with transaction.atomic():
                 return Generation.objects.create(
                     user_id=user_id,
                     project_id=project_id,
+                    conversation=conversation,
                     model=estimate.model,
                     mode=mode,
                     prompt=prompt,
                     ceiling=estimate.ceiling,
                     max_credits=max_credits,
+                    options=options,
+                    apply=apply,
                     base_revision=project.get("current_revision"),
                 )
         except IntegrityError as exc:

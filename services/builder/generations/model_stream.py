@@ -27,9 +27,9 @@ logger = logging.getLogger("oasis.runner")
 
 # The arguments a `tool_call` event shows. A call is announced while it streams, as soon as
 # these have arrived, so a client sees the model start each file instead of waiting for its turn.
-VISIBLE_ARGUMENTS = ("path", "from_path", "to_path")
+VISIBLE_ARGUMENTS = ("path", "from_path", "to_path", "pattern")
 ANNOUNCE_SCAN_CHARS = 4096
-_STREAMED_ARGUMENT = re.compile(r'[{,]\s*"(path|from_path|to_path)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_STREAMED_ARGUMENT = re.compile(r'[{,]\s*"(path|from_path|to_path|pattern)"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
 @lru_cache(maxsize=32)
@@ -134,7 +134,16 @@ MISCONFIGURED = "The model is not set up correctly at its provider, so this ran 
 UNAVAILABLE = "The model is unavailable right now. Try again later."
 
 
-def open_stream(client: openai.OpenAI, *, model: LanguageModel, messages, schemas, max_tokens: int, run_id):
+def open_stream(
+    client: openai.OpenAI,
+    *,
+    model: LanguageModel,
+    messages,
+    schemas,
+    max_tokens: int,
+    run_id,
+    options: dict | None = None,
+):
     """Ask the model for one turn, streaming; a refusal or an unreachable model ends the run.
 
     An endpoint that refuses the key, does not know the model or does not speak the protocol is
@@ -149,6 +158,8 @@ def open_stream(client: openai.OpenAI, *, model: LanguageModel, messages, schema
             stream=True,
             stream_options={"include_usage": True},
             max_tokens=max_tokens,
+            # Only what the catalog says the model takes (checked when the run was accepted).
+            **(options or {}),
         )
     except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
         raise failed("model_unavailable", UNAVAILABLE) from exc

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.utils import timezone
 
 from catalog.models import LanguageModel
 
@@ -24,23 +25,61 @@ class Status(models.TextChoices):
     INCOMPLETE = "incomplete"
     # A build that ended without changing a file: the model's answer is the summary.
     NO_CHANGES = "no_changes"
+    # The model asked the user a question (its summary) and stopped; the answer is the next prompt.
+    NEEDS_INPUT = "needs_input"
+    # A run asked to wait for review: its changes are held as a proposal, applied only when accepted.
+    PROPOSED = "proposed"
+
+
+class Apply(models.TextChoices):
+    NOW = "now", "Apply the changes as one revision when the run ends"
+    REVIEW = "review", "Hold them as a proposal to accept (all or some files) or dismiss"
 
 
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 TERMINAL = tuple(status for status in Status if status not in ACTIVE)
 
 
+class Conversation(models.Model):
+    """A thread about a project: its prompts, answers and runs. A run's context is its conversation only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.UUIDField()
+    project_id = models.UUIDField()
+    title = models.CharField(max_length=200, blank=True, default="")
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_active_at = models.DateTimeField(
+        default=timezone.now, help_text="When a run last started in it: the latest is the default one."
+    )
+
+    class Meta:
+        ordering = ["-last_active_at"]
+        indexes = [models.Index(fields=["user_id", "project_id", "-last_active_at"])]
+
+    def __str__(self) -> str:
+        return self.title or str(self.id)
+
+
 class Generation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user_id = models.UUIDField(db_index=True)
     project_id = models.UUIDField(db_index=True)
+    # Set on every run; empty only on rows older than conversations until their migration filled them.
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="generations"
+    )
     model = models.ForeignKey(LanguageModel, on_delete=models.PROTECT, related_name="generations")
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.BUILD)
+    apply = models.CharField(max_length=10, choices=Apply.choices, default=Apply.NOW)
     prompt = models.TextField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
 
     # Money: the ceiling is held at payments before the run starts; `cost` is what was captured.
     max_credits = models.PositiveIntegerField(null=True, blank=True)
+    options = models.JSONField(
+        default=dict, blank=True, help_text="What the run asks of its model beyond the prompt (temperature…)."
+    )
     ceiling = models.PositiveIntegerField(default=0)
     hold_id = models.CharField(max_length=64, blank=True)
     settled = models.BooleanField(default=False)
@@ -121,16 +160,25 @@ class Message(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project_id = models.UUIDField()
     user_id = models.UUIDField()
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
     generation = models.ForeignKey(
         Generation, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     role = models.CharField(max_length=10, choices=Role.choices)
     content = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    hidden_at = models.DateTimeField(
+        null=True, blank=True, help_text="Rewound past: kept for the record, out of the model's context."
+    )
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["user_id", "project_id", "created_at"])]
+        indexes = [
+            models.Index(fields=["user_id", "project_id", "created_at"]),
+            models.Index(fields=["conversation", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"
@@ -156,3 +204,28 @@ class StreamTicket(models.Model):
 
     def __str__(self) -> str:
         return f"ticket for {self.generation_id} ({'used' if self.used_at else 'unused'})"
+
+
+class Proposal(models.Model):
+    """A reviewed run's changes, held: applied as one revision when accepted (all or some files)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        DISMISSED = "dismissed"
+
+    generation = models.OneToOneField(
+        Generation, on_delete=models.CASCADE, primary_key=True, related_name="proposal"
+    )
+    base_revision = models.PositiveIntegerField(help_text="The revision the run started from.")
+    changes = models.JSONField(help_text="The change set as projects takes it: writes, deletes, renames.")
+    # Each changed file: path, action, from_path, and its text before and after where it is text.
+    files = models.JSONField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    expires_at = models.DateTimeField()
+    accepted_paths = models.JSONField(default=list, blank=True)
+    revision = models.PositiveIntegerField(null=True, blank=True, help_text="The revision accepting made.")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.generation_id} {self.state}"

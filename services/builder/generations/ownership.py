@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework.views import APIView
 
-from generations import lifecycle, peers
-from generations.models import Generation
+from generations import conversations, lifecycle, peers
+from generations.models import Conversation, Generation
 from oasis_common.ownership import OwnedObjectMixin
 
 # No class docstrings: the schema generator would give them to every operation of every subclass.
@@ -18,6 +18,16 @@ class OwnedProjectView(OwnedObjectMixin, APIView):
 
     def load_owned(self, request, *, project_id, **url_kwargs) -> None:
         self.project = peers.project_get(project_id=project_id, owner_id=request.user.id)
+
+
+class OwnedConversationView(OwnedObjectMixin, APIView):
+    # The caller's conversation named by the URL; another user's is a 404 before the request is read.
+    conversation: Conversation
+
+    def load_owned(self, request, *, conversation_id, **url_kwargs) -> None:
+        self.conversation = conversations.conversation_get(
+            user_id=request.user.id, conversation_id=conversation_id
+        )
 
 
 class OwnedGenerationView(OwnedObjectMixin, APIView):

@@ -135,6 +135,24 @@ def project_apply_changes(
     raise _unexpected("projects", response)
 
 
+@_peer_call
+def project_restore(*, project_id, owner_id, revision: int, message: str) -> tuple[dict, bool]:
+    """Make the project's files those of `revision` again, as a new revision; the revision standing
+    now and whether it is new (not when the files already were those).
+
+    Safe to ask again: restoring what is already there makes nothing.
+    """
+    response = projects().post(
+        f"/internal/v1/projects/{project_id}/restore",
+        json={"owner_id": str(owner_id), "revision": revision, "message": message},
+    )
+    if response.status_code in (status.HTTP_200_OK, status.HTTP_201_CREATED):
+        return response.json(), response.status_code == status.HTTP_201_CREATED
+    if response.status_code == status.HTTP_404_NOT_FOUND:
+        raise NotFound("The project or its revision no longer exists.", code="revision_not_found")
+    raise _unexpected("projects", response)
+
+
 def _error_of(response) -> dict:
     try:
         body = response.json()

@@ -18,12 +18,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog import registry
-from generations import context, events, model_stream, peers, tools
+from generations import context, events, model_stream, peers, proposals, tools
 from generations.budget import Budget
 from generations.connections import release_connection
 from generations.finishing import Outcome, RunStopped, failed, generation_finish, incomplete
 from generations.heartbeat import Heartbeat
-from generations.models import Generation, Mode, Status
+from generations.models import Apply, Generation, Mode, Status
 from oasis_common.errors import PeerUnavailable
 
 logger = logging.getLogger("oasis.runner")
@@ -56,6 +56,8 @@ class Run:
         self._text_buffer: list[str] = []
         self._last_flush = time.monotonic()
         self._streaming = False
+        # What the model asked the user (its ask_user tool), which ends the run waiting for the answer.
+        self.question: str | None = None
         endpoint = registry.endpoint_for(self.model)
         self.client = model_stream.model_client(
             base_url=endpoint.base_url,
@@ -116,6 +118,14 @@ class Run:
         try:
             self.emit("status", status=Status.RUNNING)
             answer = self._loop(self._start())
+            if self.question is not None:
+                # Paid for, and what it changed before asking is kept: the answer continues from there.
+                revision = self._land(self.question) if self._applies_now() else None
+                return self._spent(Status.NEEDS_INPUT, charge=True, summary=self.question, revision=revision)
+            if self.generation.apply == Apply.REVIEW and self.copy.has_changes():
+                # Held for the owner's review: the work is done (and paid for), nothing is applied yet.
+                proposals.proposal_hold(generation=self.generation, copy=self.copy)
+                return self._spent(Status.PROPOSED, charge=True, summary=answer or "Proposed.")
             if self.generation.mode == Mode.BUILD and not self.copy.has_changes():
                 # Paid for like any answer: the model worked, and its answer is what the user gets.
                 return self._spent(Status.NO_CHANGES, charge=True, summary=answer or NO_CHANGES)
@@ -181,6 +191,8 @@ class Run:
                 messages.append({"role": "system", "content": NUDGE})
             for call in turn.tool_calls:
                 messages.append({"role": "tool", "tool_call_id": call["id"], "content": self._run_tool(call)})
+            if self.question is not None:
+                return self.question
         raise self.budget.turn_limit_reached()
 
     def _ignored_tools(self) -> bool:
@@ -203,6 +215,10 @@ class Run:
         )
         if outcome.changed:
             self.emit("file_changed", **outcome.changed)
+        if outcome.plan is not None:
+            self.emit("plan", steps=outcome.plan)
+        if outcome.question is not None:
+            self.question = outcome.question
         return outcome.result
 
     def _call_model(self, messages: list[dict], schemas: list[dict]) -> model_stream.Turn:
@@ -244,6 +260,7 @@ class Run:
                 schemas=schemas,
                 max_tokens=max_tokens,
                 run_id=self.generation.id,
+                options=self.generation.options,
             )
             return model_stream.stream_turn(
                 stream, listener=self, budget=self.budget, input_estimate=input_estimate
@@ -252,6 +269,15 @@ class Run:
             self._streaming = False
 
     # ---- the end ----
+
+    def _applies_now(self) -> bool:
+        """Whether the run's changes land now; a reviewed run's are held as a proposal instead."""
+        if not self.copy.has_changes():
+            return False
+        if self.generation.apply == Apply.REVIEW:
+            proposals.proposal_hold(generation=self.generation, copy=self.copy)
+            return False
+        return True
 
     def _land(self, summary: str) -> int | None:
         generation = self.generation

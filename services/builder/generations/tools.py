@@ -2,20 +2,32 @@
 
 Nothing here touches the project itself: at the end of a build the whole change lands
 as one revision. Every failure is told to the model as a tool result starting with
-"error:" — an edit that does not match exactly once is never applied fuzzily.
+"error:" — an edit that does not match exactly once is never applied fuzzily, and an
+edit of several replacements lands whole or not at all. Every tool is bounded: searches
+and globs in results (and a regex in time, see `file_search`), plans in steps and length.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from generations import file_search
 from oasis_common import paths
 
 MAX_FILE_CHARS = 512 * 1024
 MAX_FILES = 2000
+MAX_PATTERN_CHARS = 300
+DEFAULT_SEARCH_RESULTS = 50
+MAX_SEARCH_RESULTS = 200
+MAX_GLOB_RESULTS = 200
+MAX_EDITS = 50
+MAX_PLAN_STEPS = 12
+MAX_PLAN_STEP_CHARS = 200
+MAX_QUESTION_CHARS = 500
 
 
 @dataclass
@@ -38,6 +50,7 @@ class WorkingCopy:
     base_revision: int
     files: dict[str, WorkingFile]
     original: dict[str, str] = field(default_factory=dict)  # path -> sha256 at the base revision
+    original_text: dict[str, str] = field(default_factory=dict)  # path -> text at the base revision
     renames: dict[str, str] = field(default_factory=dict)  # new path -> original path, content unchanged
 
     @classmethod
@@ -55,6 +68,7 @@ class WorkingCopy:
             base_revision=snapshot["revision"],
             files=files,
             original={path: file.sha256 for path, file in files.items()},
+            original_text={path: file.content for path, file in files.items() if file.content is not None},
         )
 
     def changes(self) -> dict:
@@ -94,6 +108,8 @@ class ToolError(Exception):
 class ToolOutcome:
     result: str  # what the model is told
     changed: dict | None = None  # {"path", "action"} when a file changed
+    plan: list[str] | None = None  # the steps of a plan the model posted
+    question: str | None = None  # what the model asked the user: the run ends waiting for the answer
 
 
 def _path(arguments: dict, name: str = "path") -> str:
@@ -123,8 +139,18 @@ def list_files(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
     return ToolOutcome("\n".join(lines))
 
 
-def read_file(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
-    path = _path(arguments)
+def _whole_number(arguments: dict, name: str, *, default: int | None, most: int | None = None) -> int | None:
+    value = arguments.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ToolError(f"`{name}` must be a whole number of 1 or more")
+    if most is not None and value > most:
+        raise ToolError(f"`{name}` may be at most {most}")
+    return value
+
+
+def _text_of(copy: WorkingCopy, path: str) -> str:
     file = copy.files.get(path)
     if file is None:
         raise ToolError(f"there is no file {path}; list_files shows what exists")
@@ -132,7 +158,34 @@ def read_file(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
         raise ToolError(f"{path} is a binary file and cannot be read as text")
     if file.content is None:
         raise ToolError(f"{path} is too large to read in this run")
-    return ToolOutcome(file.content)
+    return file.content
+
+
+def read_file(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
+    """The whole text; or, given `start_line` and/or `end_line`, those lines numbered, with the total."""
+    path = _path(arguments)
+    content = _text_of(copy, path)
+    start = _whole_number(arguments, "start_line", default=None)
+    end = _whole_number(arguments, "end_line", default=None)
+    if start is None and end is None:
+        return ToolOutcome(content)
+    return ToolOutcome(_numbered_lines(path, content, start or 1, end))
+
+
+def _numbered_lines(path: str, content: str, start: int, end: int | None) -> str:
+    lines = file_search.text_lines(content)
+    total = len(lines)
+    if not total:
+        raise ToolError(f"{path} is empty: it has no lines to read")
+    if start > total:
+        raise ToolError(f"`start_line` {start} is past the end of {path}, which has {total} lines")
+    if end is not None and end < start:
+        raise ToolError(f"`end_line` {end} is before `start_line` {start}")
+    # An end past the last line reads to the end; the heading says which lines these are.
+    end = min(end or total, total)
+    numbered = [f"{number:>6}\t{lines[number - 1]}" for number in range(start, end + 1)]
+    footer = ["(no newline at end of file)"] if end == total and not content.endswith("\n") else []
+    return "\n".join([f"{path}: lines {start}-{end} of {total}", *numbered, *footer])
 
 
 def _store(copy: WorkingCopy, path: str, content: str) -> None:
@@ -157,13 +210,56 @@ def write_file(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
 
 
 def edit_file(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
+    """One exact replacement, or several (`edits`) applied in order: all of them or none."""
     path = _path(arguments)
-    search = _text(arguments, "search")
-    replace = _text(arguments, "replace")
-    current = read_file(copy, {"path": path}).result
+    if arguments.get("edits") is None:
+        pairs = [(_text(arguments, "search"), _text(arguments, "replace"))]
+        edited = _replaced_once(_text_of(copy, path), *pairs[0], path=path)
+        result = f"edited {path}"
+    else:
+        pairs = _edit_pairs(arguments)
+        edited = _replaced_in_order(_text_of(copy, path), pairs, path=path)
+        result = f"edited {path} ({len(pairs)} edit{'s' if len(pairs) != 1 else ''})"
+    _store(copy, path, edited)
+    copy.renames.pop(path, None)
+    return ToolOutcome(result, {"path": path, "action": "modified"})
+
+
+def _edit_pairs(arguments: dict) -> list[tuple[str, str]]:
+    if arguments.get("search") is not None or arguments.get("replace") is not None:
+        raise ToolError("give either `edits` or one `search` and `replace`, not both")
+    edits = arguments["edits"]
+    if not isinstance(edits, list) or not edits:
+        raise ToolError('`edits` must be a non-empty list of {"search": ..., "replace": ...} objects')
+    if len(edits) > MAX_EDITS:
+        raise ToolError(f"at most {MAX_EDITS} edits at once; this call has {len(edits)}")
+    pairs = []
+    for number, edit in enumerate(edits, start=1):
+        if not isinstance(edit, dict):
+            raise ToolError(f"edit {number} must be an object with `search` and `replace`")
+        try:
+            pairs.append((_text(edit, "search"), _text(edit, "replace")))
+        except ToolError as exc:
+            raise ToolError(f"edit {number}: {exc}") from None
+    return pairs
+
+
+def _replaced_in_order(content: str, pairs: list[tuple[str, str]], *, path: str) -> str:
+    for number, (search, replace) in enumerate(pairs, start=1):
+        try:
+            content = _replaced_once(content, search, replace, path=path)
+        except ToolError as exc:
+            after = " (as the edits before it left the file)" if number > 1 else ""
+            raise ToolError(
+                f"edit {number} of {len(pairs)}: {exc}{after}; no edit was applied, {path} is unchanged"
+            ) from None
+    return content
+
+
+def _replaced_once(content: str, search: str, replace: str, *, path: str) -> str:
     if not search:
         raise ToolError("`search` must not be empty")
-    count = current.count(search)
+    count = content.count(search)
     if count == 0:
         raise ToolError(
             f"the search text was not found in {path}; read the file and copy the exact text to replace"
@@ -172,9 +268,7 @@ def edit_file(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
         raise ToolError(
             f"the search text occurs {count} times in {path}; include more text around it so it matches once"
         )
-    _store(copy, path, current.replace(search, replace, 1))
-    copy.renames.pop(path, None)
-    return ToolOutcome(f"edited {path}", {"path": path, "action": "modified"})
+    return content.replace(search, replace, 1)
 
 
 def delete_file(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
@@ -202,6 +296,119 @@ def rename_file(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
     )
 
 
+def _glob_pattern(arguments: dict, name: str) -> str:
+    pattern = _text(arguments, name)
+    if not pattern:
+        raise ToolError(f"`{name}` must not be empty")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise ToolError(f"`{name}` may be at most {MAX_PATTERN_CHARS} characters")
+    if pattern.startswith("/"):
+        raise ToolError(f"`{name}` is relative to the project root: drop the leading /")
+    return pattern
+
+
+def glob(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
+    """The paths matching a glob, sorted, at most MAX_GLOB_RESULTS of them."""
+    pattern = _glob_pattern(arguments, "pattern")
+    matched = [path for path in sorted(copy.files) if file_search.path_matches(pattern, path)]
+    if not matched:
+        return ToolOutcome(f"no file matches {pattern}")
+    shown = matched[:MAX_GLOB_RESULTS]
+    if len(matched) > len(shown):
+        shown.append(f"({len(shown)} of {len(matched)} matching files shown; narrow the pattern)")
+    return ToolOutcome("\n".join(shown))
+
+
+def search_files(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
+    """Lines of the text files matching a regex (or a literal), as `path:line: text`, bounded."""
+    pattern = _text(arguments, "pattern")
+    if not pattern:
+        raise ToolError("`pattern` must not be empty")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise ToolError(f"`pattern` may be at most {MAX_PATTERN_CHARS} characters")
+    literal = arguments.get("literal", False)
+    if not isinstance(literal, bool):
+        raise ToolError("`literal` must be true or false")
+    only = _glob_pattern(arguments, "path_glob") if arguments.get("path_glob") is not None else None
+    limit = _whole_number(arguments, "max_results", default=DEFAULT_SEARCH_RESULTS, most=MAX_SEARCH_RESULTS)
+    files = [
+        (path, file.content)
+        for path, file in sorted(copy.files.items())
+        if file.readable and (only is None or file_search.path_matches(only, path))
+    ]
+    found = _matches(files, pattern, literal=literal, limit=limit + 1)
+    return ToolOutcome(_search_report(found, limit=limit, pattern=pattern, searched=len(files)))
+
+
+def _matches(files: list[tuple[str, str]], pattern: str, *, literal: bool, limit: int) -> list:
+    if literal:
+        return file_search.lines_matching(files, re.escape(pattern), limit=limit)
+    try:
+        re.compile(pattern)
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise ToolError(
+            f"`pattern` is not a valid regular expression ({exc}); or pass literal: true"
+        ) from None
+    try:
+        return file_search.regex_search(files, pattern, limit=limit)
+    except file_search.SearchTooSlow:
+        raise ToolError(
+            f"the search took longer than {file_search.SEARCH_SECONDS:g} s and was stopped; simplify the "
+            "pattern (nested repeats such as (a+)+ are slow) or pass literal: true"
+        ) from None
+    except file_search.SearchFailed:
+        raise ToolError("the search could not run; try again, or pass literal: true") from None
+
+
+def _search_report(found: list, *, limit: int, pattern: str, searched: int) -> str:
+    if not found:
+        return f"no line matches {pattern!r} in the {searched} text files searched"
+    shown = found[:limit]
+    lines = [f"{match.path}:{match.line}: {match.text}" for match in shown]
+    if len(found) > limit:
+        lines.append(
+            f"(the first {limit} matches; there are more: narrow the pattern or path_glob, "
+            f"or raise max_results up to {MAX_SEARCH_RESULTS})"
+        )
+    else:
+        files = len({match.path for match in shown})
+        lines.append(f"({len(shown)} matches in {files} of the {searched} text files searched)")
+    return "\n".join(lines)
+
+
+def set_plan(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
+    """The model's plan, shown to the user as a `plan` event; it changes no file."""
+    steps = arguments.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise ToolError(f"`steps` must be a list of 1 to {MAX_PLAN_STEPS} short strings")
+    if len(steps) > MAX_PLAN_STEPS:
+        raise ToolError(f"a plan has at most {MAX_PLAN_STEPS} steps; this one has {len(steps)}")
+    plan = []
+    for number, step in enumerate(steps, start=1):
+        if not isinstance(step, str) or not step.strip():
+            raise ToolError(f"step {number} must be a non-empty string")
+        text = " ".join(step.split())
+        if len(text) > MAX_PLAN_STEP_CHARS:
+            raise ToolError(f"step {number} is {len(text)} characters long; at most {MAX_PLAN_STEP_CHARS}")
+        plan.append(text)
+    return ToolOutcome(
+        f"plan posted ({len(plan)} step{'s' if len(plan) != 1 else ''}); the user sees it", plan=plan
+    )
+
+
+def ask_user(copy: WorkingCopy, arguments: dict) -> ToolOutcome:
+    """End the run with a question for the user; their answer is the next prompt of the conversation."""
+    question = arguments.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise ToolError("`question` must be a non-empty string")
+    text = " ".join(question.split())
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ToolError(f"a question is at most {MAX_QUESTION_CHARS} characters; this one is {len(text)}")
+    return ToolOutcome(
+        "question asked; the run ends here and the user's answer comes as the next prompt", question=text
+    )
+
+
 def _schema(name: str, description: str, properties: dict, required: list[str]) -> dict:
     return {
         "type": "function",
@@ -219,10 +426,52 @@ def _schema(name: str, description: str, properties: dict, required: list[str]) 
 
 
 _PATH = {"type": "string", "description": "A relative path such as index.html or css/site.css."}
+_LINE = {"type": "integer", "minimum": 1}
+_GLOB = "`*`, `?` and `[abc]` match within one folder, `**` any number of folders"
+_REPLACEMENT = {
+    "type": "object",
+    "properties": {"search": {"type": "string"}, "replace": {"type": "string"}},
+    "required": ["search", "replace"],
+    "additionalProperties": False,
+}
 
 TOOLS: dict[str, tuple[Callable[[WorkingCopy, dict], ToolOutcome], dict]] = {
     "list_files": (list_files, _schema("list_files", "List the project's files with their sizes.", {}, [])),
-    "read_file": (read_file, _schema("read_file", "Read a text file.", {"path": _PATH}, ["path"])),
+    "read_file": (
+        read_file,
+        _schema(
+            "read_file",
+            "Read a text file: all of it, or with start_line and/or end_line (1-based, inclusive) only "
+            "those lines, numbered, under a heading that gives the file's number of lines.",
+            {"path": _PATH, "start_line": _LINE, "end_line": _LINE},
+            ["path"],
+        ),
+    ),
+    "search_files": (
+        search_files,
+        _schema(
+            "search_files",
+            "Find lines in the project's text files: a regular expression (Python syntax, matched line "
+            "by line) or, with literal: true, exact text. Answers `path:line: text`, at most max_results "
+            f"lines (default {DEFAULT_SEARCH_RESULTS}, at most {MAX_SEARCH_RESULTS}).",
+            {
+                "pattern": {"type": "string", "maxLength": MAX_PATTERN_CHARS},
+                "literal": {"type": "boolean"},
+                "path_glob": {"type": "string", "description": f"Only files matching this glob: {_GLOB}."},
+                "max_results": {"type": "integer", "minimum": 1, "maximum": MAX_SEARCH_RESULTS},
+            },
+            ["pattern"],
+        ),
+    ),
+    "glob": (
+        glob,
+        _schema(
+            "glob",
+            f"List the paths matching a glob ({_GLOB}), sorted, at most {MAX_GLOB_RESULTS}.",
+            {"pattern": {"type": "string", "maxLength": MAX_PATTERN_CHARS}},
+            ["pattern"],
+        ),
+    ),
     "write_file": (
         write_file,
         _schema(
@@ -236,10 +485,16 @@ TOOLS: dict[str, tuple[Callable[[WorkingCopy, dict], ToolOutcome], dict]] = {
         edit_file,
         _schema(
             "edit_file",
-            "Replace one exact occurrence of `search` with `replace`. The search text must occur exactly "
-            "once in the file; copy it from read_file.",
-            {"path": _PATH, "search": {"type": "string"}, "replace": {"type": "string"}},
-            ["path", "search", "replace"],
+            "Replace exact text: one `search` with `replace`, or several pairs in `edits`, applied in "
+            "order (each search in the file as the edits before it leave it), all or none. Each search "
+            "text must occur exactly once; copy it from read_file.",
+            {
+                "path": _PATH,
+                "search": {"type": "string"},
+                "replace": {"type": "string"},
+                "edits": {"type": "array", "items": _REPLACEMENT, "minItems": 1, "maxItems": MAX_EDITS},
+            },
+            ["path"],
         ),
     ),
     "delete_file": (delete_file, _schema("delete_file", "Delete a file.", {"path": _PATH}, ["path"])),
@@ -252,8 +507,35 @@ TOOLS: dict[str, tuple[Callable[[WorkingCopy, dict], ToolOutcome], dict]] = {
             ["from_path", "to_path"],
         ),
     ),
+    "set_plan": (
+        set_plan,
+        _schema(
+            "set_plan",
+            "Show the user your plan for this request as a few short steps, before you start; call it "
+            "again to replace it. It changes no file.",
+            {
+                "steps": {
+                    "type": "array",
+                    "items": {"type": "string", "maxLength": MAX_PLAN_STEP_CHARS},
+                    "minItems": 1,
+                    "maxItems": MAX_PLAN_STEPS,
+                }
+            },
+            ["steps"],
+        ),
+    ),
+    "ask_user": (
+        ask_user,
+        _schema(
+            "ask_user",
+            "Ask the user one question when the request is too unclear to build well, and stop: the run "
+            "ends (keeping any changes made so far) and their answer comes as the next prompt.",
+            {"question": {"type": "string", "maxLength": MAX_QUESTION_CHARS}},
+            ["question"],
+        ),
+    ),
 }
-READ_TOOLS = ("list_files", "read_file")
+READ_TOOLS = ("list_files", "read_file", "search_files", "glob")
 
 
 def tool_schemas(*, mode: str) -> list[dict]:

@@ -8,16 +8,20 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from generations import lifecycle, peers, tickets
+from generations import lifecycle, peers, proposals, tickets
 from generations.connections import off_request_thread
+from generations.filters import generations_filter
 from generations.models import Generation
 from generations.ownership import OwnedGenerationView, OwnedProjectView
 from generations.serializers import (
     EstimateRequestSerializer,
     EstimateSerializer,
     GenerationCreateSerializer,
+    GenerationListQuerySerializer,
     GenerationSerializer,
     MessageSerializer,
+    ProposalAcceptSerializer,
+    ProposalSerializer,
     StreamTicketSerializer,
 )
 from generations.streams import event_stream
@@ -50,16 +54,26 @@ class ProjectGenerationsView(OwnedProjectView):
             model_slug=data.get("model"),
             mode=data["mode"],
             max_credits=data.get("max_credits"),
+            conversation_id=data.get("conversation"),
+            options=data.get("options"),
+            apply=data["apply"],
         )
         body = GenerationSerializer(generation).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["events_url"]})
 
     @extend_schema(
-        responses={200: GenerationSerializer(many=True), **error_responses(401, 404, 503)},
-        summary="The project's generations, newest first",
+        parameters=[GenerationListQuerySerializer],
+        responses={200: GenerationSerializer(many=True), **error_responses(400, 401, 404, 503)},
+        summary="The project's generations, newest first; `?active=true` lists the runs going now",
     )
     def get(self, request, project_id):
-        queryset = lifecycle.generations_for_project(user_id=request.user.id, project=self.project)
+        query = GenerationListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        queryset = generations_filter(
+            lifecycle.generations_for_project(user_id=request.user.id, project=self.project),
+            statuses=query.validated_data.get("status", set()),
+            active=query.validated_data.get("active"),
+        )
         queryset = OrderingFilter().filter_queryset(request, queryset, self)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
@@ -74,14 +88,15 @@ class ProjectMessagesView(OwnedProjectView):
 
     @extend_schema(
         responses={200: MessageSerializer(many=True), **error_responses(401, 404, 503)},
-        summary="The project's conversation, oldest first",
+        summary="Every message about the project, all conversations, oldest first; each answer with its run",
     )
     def get(self, request, project_id):
         queryset = lifecycle.messages_for_project(user_id=request.user.id, project=self.project)
         queryset = OrderingFilter().filter_queryset(request, queryset, self)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(MessageSerializer(page, many=True).data)
+        messages = MessageSerializer(page, many=True, context={"user_id": request.user.id})
+        return paginator.get_paginated_response(messages.data)
 
 
 class GenerationView(OwnedGenerationView):
@@ -106,7 +121,7 @@ class GenerationCancelView(OwnedGenerationView):
 class EstimateView(APIView):
     @extend_schema(
         request=EstimateRequestSerializer,
-        responses={200: EstimateSerializer, **error_responses(400, 401, 404, 503)},
+        responses={200: EstimateSerializer, **error_responses(400, 401, 404, 409, 503)},
         summary="Estimate a generation's ceiling before running it",
     )
     def post(self, request):
@@ -121,6 +136,8 @@ class EstimateView(APIView):
             prompt=data["prompt"],
             model_slug=data.get("model"),
             max_credits=data.get("max_credits"),
+            conversation_id=data.get("conversation"),
+            options=data.get("options"),
         )
         return Response(
             {"model": estimate.model.slug, "input_tokens": estimate.input_tokens, "ceiling": estimate.ceiling}
@@ -196,3 +213,53 @@ async def generation_events(request, generation_id: uuid.UUID):
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+class GenerationProposalView(OwnedGenerationView):
+    @extend_schema(
+        responses={200: ProposalSerializer, **error_responses(401, 404)},
+        summary="A reviewed run's proposal: each changed file with its diff against the run's base revision",
+    )
+    def get(self, request, generation_id):
+        proposal = proposals.proposal_get(user_id=request.user.id, generation_id=self.generation.id)
+        return Response(ProposalSerializer(proposal).data)
+
+
+class ProposalAcceptView(OwnedGenerationView):
+    @extend_schema(
+        request=ProposalAcceptSerializer,
+        responses={
+            201: ProposalSerializer,
+            200: OpenApiResponse(ProposalSerializer, description="Already accepted: the revision it made."),
+            **error_responses(400, 401, 404, 409, 410, 503),
+        },
+        summary="Apply the proposal (all files, or `paths`) as one revision",
+        description=(
+            "A 409 `stale_base_revision` names the files that changed since the run started: accept the "
+            "others (they are applied onto the newer revision), or run again. Accepting twice answers "
+            "the same revision."
+        ),
+    )
+    def post(self, request, generation_id):
+        serializer = ProposalAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposal, applied = proposals.proposal_accept(
+            user_id=request.user.id,
+            generation_id=self.generation.id,
+            paths=serializer.validated_data.get("paths"),
+        )
+        return Response(
+            ProposalSerializer(proposal).data,
+            status=status.HTTP_201_CREATED if applied else status.HTTP_200_OK,
+        )
+
+
+class ProposalDismissView(OwnedGenerationView):
+    @extend_schema(
+        request=None,
+        responses={200: ProposalSerializer, **error_responses(401, 404, 409)},
+        summary="Drop a pending proposal (the run stays charged: its work was done)",
+    )
+    def post(self, request, generation_id):
+        proposal = proposals.proposal_dismiss(user_id=request.user.id, generation_id=self.generation.id)
+        return Response(ProposalSerializer(proposal).data)

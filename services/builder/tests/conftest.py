@@ -9,12 +9,15 @@ import time
 import uuid
 from pathlib import Path
 
+import openai._base_client
 import pytest
 import requests
 import responses
 from rest_framework.test import APIClient
 
 from catalog.registry import catalog_sync
+from generations import peers as peer_calls
+from generations import runner
 from oasis_common.testing import clear_cache, user_token
 from tests import peers
 
@@ -42,6 +45,20 @@ def _clean_cache(request):
             request.getfixturevalue(name)
             clear_cache()
             break
+
+
+@pytest.fixture(autouse=True)
+def _short_pauses(monkeypatch):
+    """Every retry keeps its order, count and deadline; only the pauses between them shrink.
+
+    The tests wait for states, never for times, so production's pauses (a quarter second
+    doubling, the SDK's half second) would only make the suite slow.
+    """
+    monkeypatch.setattr(peer_calls, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(peer_calls, "BACKOFF_MAX_SECONDS", 0.05)
+    monkeypatch.setattr(runner, "RETRY_BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(openai._base_client, "INITIAL_RETRY_DELAY", 0.01)
+    monkeypatch.setattr(openai._base_client, "MAX_RETRY_DELAY", 0.05)
 
 
 @pytest.fixture
@@ -105,6 +122,8 @@ class DemoModel:
                 "OASIS_DEMO_HOST": "127.0.0.1",
                 "OASIS_DEMO_PORT": str(self.port),
                 "OASIS_DEMO_ACCESS_LOG": "0",
+                # The Retry-After a 429 announces (the SDK waits for it).
+                "OASIS_DEMO_RETRY_AFTER_MS": "20",
                 **env,
             },
             stdout=subprocess.DEVNULL,
@@ -164,6 +183,7 @@ def use_demo(url: str) -> None:
                 "max_output_tokens": 4096,
                 "input_price": 1000,
                 "output_price": 4000,
+                "options": ["temperature", "reasoning_effort"],
                 "is_default": True,
                 "enabled": True,
             }

@@ -49,6 +49,7 @@ class FakeProjects:
     def __init__(self) -> None:
         self.projects: dict[str, FakeProject] = {}
         self.applied: list[dict] = []
+        self.restored: list[dict] = []
         self.by_generation: dict[str, dict] = {}
         self.lock = threading.Lock()
         # Landing faults, one a call: "down" answers 503 and commits nothing; "lost" commits and
@@ -148,8 +149,7 @@ class FakeProjects:
         return _error(503, "service_unavailable") if fault == "lost" else answer
 
     def _changes(self, request):
-        project_id = request.path_url.split("/")[4]
-        body = json.loads(request.body)
+        project_id, body = request.path_url.split("/")[4], json.loads(request.body)
         with self.lock:
             project = self._owned(request, project_id)
             if project is None:
@@ -178,6 +178,36 @@ class FakeProjects:
             self.applied.append({"project_id": project_id, **body})
             self.by_generation[body["generation_id"]] = revision
             return _ok(201, {**revision, "publication": {"sites": project.sites}})
+
+    def restore(self, request):
+        """A new revision equal to an earlier one (none when the files already are those), as projects."""
+        project_id, body = request.path_url.split("/")[4], json.loads(request.body)
+        with self.lock:
+            project = self._owned(request, project_id)
+            if project is None:
+                return _error(404, "not_found")
+            target = project.history.get(body["revision"])
+            if target is None:
+                return _error(404, "revision_not_found")
+            if target != project.files:
+                project.revision += 1
+                for path in set(project.files) | set(target):
+                    if project.files.get(path) != target.get(path):
+                        project.changed_at[path] = project.revision
+                project.files = dict(target)
+                project.record()
+                self.restored.append({"project_id": project_id, **body})
+                status = 201
+            else:
+                status = 200
+            return _ok(
+                status,
+                {
+                    "number": project.revision,
+                    "message": body["message"],
+                    "publication": {"sites": project.sites},
+                },
+            )
 
 
 class FakePayments:
@@ -261,6 +291,9 @@ def install(mock: responses.RequestsMock, projects: FakeProjects, payments: Fake
     )
     mock.add_callback(
         responses.POST, re.compile(rf"{PROJECTS}/internal/v1/projects/[^/]+/changes"), projects.changes
+    )
+    mock.add_callback(
+        responses.POST, re.compile(rf"{PROJECTS}/internal/v1/projects/[^/]+/restore"), projects.restore
     )
     mock.add_callback(responses.POST, f"{PAYMENTS}/internal/v1/holds", payments.create)
     mock.add_callback(

@@ -89,6 +89,7 @@ def test_the_public_catalog_lists_prices_without_endpoints(demo_catalog, client)
             "input_price": 1000,
             "output_price": 4000,
             "default": True,
+            "options": ["temperature", "reasoning_effort"],
         }
     ]
 
@@ -133,6 +134,16 @@ def test_endpoints_resolve_overrides_and_fall_back_to_openai_settings(db, settin
     assert registry.endpoint_for(plain) == registry.Endpoint("https://gateway.example/v1", "sk-default")
     assert registry.endpoint_for(custom) == registry.Endpoint("http://local:8000/v1", "sk-other")
     assert registry.endpoint_for(keyless).api_key == registry.NO_KEY
+
+
+def test_a_models_own_key_may_come_from_a_file(monkeypatch, tmp_path):
+    secret = tmp_path / "other-key"
+    secret.write_text("sk-from-a-file\n")
+    monkeypatch.delenv("OTHER_KEY", raising=False)
+    monkeypatch.setenv("OTHER_KEY_FILE", str(secret))
+    custom = LanguageModel(slug="b", base_url="http://local:8000/v1", api_key_env="OTHER_KEY")
+
+    assert registry.endpoint_for(custom).api_key == "sk-from-a-file"
 
 
 def test_the_admin_shows_operators_why_a_model_was_refused(demo_catalog, client, django_user_model):

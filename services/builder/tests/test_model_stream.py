@@ -230,3 +230,11 @@ def test_an_answer_that_breaks_off_is_a_broken_stream_and_costs_nothing_yet(budg
         stream_turn(stream, listener=Listener(), budget=budget, input_estimate=50)
 
     assert (budget.input_tokens, budget.output_tokens) == (0, 0)
+
+
+def test_a_search_shows_its_pattern_and_nothing_else():
+    arguments = '{"pattern": "<title", "literal": true, "max_results": 5}'
+
+    assert visible_arguments(arguments) == {"pattern": "<title"}
+    assert streamed_arguments("search_files", arguments[:22]) == {"pattern": "<title"}
+    assert streamed_arguments("glob", '{"pat') is None

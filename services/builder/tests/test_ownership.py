@@ -1,4 +1,4 @@
-"""Another user's project or generation is a 404 on every endpoint that names it, before the body is read.
+"""Another user's project, conversation or generation is a 404 wherever a URL names it, body unread.
 
 One table holds every public endpoint whose URL names a project or a generation, each with a
 request its owner would be refused for where the endpoint reads any input (so a 400 could
@@ -16,7 +16,7 @@ from django.test import AsyncClient
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from generations import views
-from generations.models import Event, Generation, Message
+from generations.models import Conversation, Event, Generation, Message
 from oasis_common.ownership import OwnedObjectMixin
 from oasis_common.testing import user_token
 
@@ -43,9 +43,23 @@ ENDPOINTS = [
     ("project-generations", "post", "projects/{project}/generations/", b"{not json", 400),
     ("project-generations", "get", "projects/{project}/generations/", {"ordering": "bogus"}, 400),
     ("project-messages", "get", "projects/{project}/messages/", {"ordering": "bogus"}, 400),
+    ("project-conversations", "get", "projects/{project}/conversations/", {"ordering": "bogus"}, 400),
+    ("project-conversations", "get", "projects/{project}/conversations/", {"archived": "maybe"}, 400),
+    ("project-conversations", "post", "projects/{project}/conversations/", {"title": "x" * 201}, 400),
+    ("conversation", "get", "conversations/{conversation}/", None, 200),
+    ("conversation", "patch", "conversations/{conversation}/", {"archived": "maybe"}, 400),
+    # Its run is still queued: the owner is asked to wait.
+    ("conversation", "delete", "conversations/{conversation}/", None, 409),
+    ("conversation-messages", "get", "conversations/{conversation}/messages/", {"ordering": "bogus"}, 400),
+    # Its run is still queued: the owner is asked to wait.
+    ("message-rewind", "post", "conversations/{conversation}/messages/{message}/rewind/", None, 409),
     ("generation", "get", "generations/{generation}/", None, 200),
     ("generation-cancel", "post", "generations/{generation}/cancel/", b"{not json", 200),
     ("generation-events-ticket", "post", "generations/{generation}/events/ticket/", None, 201),
+    # A queued run has no proposal yet: the owner is told so, as the stranger is.
+    ("generation-proposal", "get", "generations/{generation}/proposal/", None, 404),
+    ("proposal-accept", "post", "generations/{generation}/proposal/accept/", {"paths": []}, 400),
+    ("proposal-dismiss", "post", "generations/{generation}/proposal/dismiss/", None, 404),
     # A stream of a run that is still queued would stay open: the owner's side is tested in test_streams.
     ("generation-events", "get", "generations/{generation}/events/", None, None),
 ]
@@ -58,7 +72,14 @@ def owned(transactional_db, demo_catalog, fakes, api, user_id):
     project_id = projects.add(user_id)
     response = api.post(f"{BASE}/projects/{project_id}/generations/", {"prompt": "a site"}, format="json")
     assert response.status_code == 202, response.content
-    return {"project": project_id, "generation": response.json()["id"]}
+    body = response.json()
+    message = Message.objects.get(generation_id=body["id"])
+    return {
+        "project": project_id,
+        "generation": body["id"],
+        "conversation": body["conversation_id"],
+        "message": str(message.id),
+    }
 
 
 def send(client, user_id, method: str, url: str, data):
@@ -77,6 +98,7 @@ def recorded(fakes) -> dict:
     """What the builder and its peers keep about runs, in a comparable form."""
     projects, payments = fakes
     return {
+        "conversations": list(Conversation.objects.order_by("pk").values()),
         "generations": list(Generation.objects.order_by("pk").values()),
         "messages": list(Message.objects.order_by("pk").values()),
         "events": list(Event.objects.order_by("pk").values()),
@@ -123,7 +145,9 @@ def _routes_naming_an_object(patterns, prefix: str = ""):
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
             yield from _routes_naming_an_object(pattern.url_patterns, route)
-        elif isinstance(pattern, URLPattern) and ("project_id" in route or "generation_id" in route):
+        elif isinstance(pattern, URLPattern) and any(
+            name in route for name in ("project_id", "conversation_id", "generation_id")
+        ):
             yield pattern
 
 

@@ -142,6 +142,16 @@ async def chat_completions(request: Request):
     state.stats.requests += 1
     try:
         chat = ChatRequest.from_body(await request.json())
+        state.stats.options.append(
+            {
+                name: value
+                for name, value in (
+                    ("temperature", chat.temperature),
+                    ("reasoning_effort", chat.reasoning_effort),
+                )
+                if value is not None
+            }
+        )
     except ValueError as error:
         state.stats.outcomes["bad_request"] += 1
         message = str(error) if isinstance(error, InvalidRequest) else "The request body is not valid JSON."

@@ -8,7 +8,13 @@ From that it picks one step: call tools, or answer with a final text.
 - Write tools offered and no HTML file in the project: build a site with write_file calls.
 - Write tools offered and the project has a page: a follow-up. read_file the target, edit_file
   with searches copied from what it read; if an edit fails, re-read and retry once, then rewrite
-  the file with write_file.
+  the file with write_file. When the client offers them, the follow-up first posts a plan
+  (set_plan) and finds the file (glob for a stylesheet, search_files for a page) in one step,
+  reads by line ranges page after page (`reading`), and sends all its edits in one edit_file
+  call (`edits`).
+- A build of an empty project whose prompt names nothing to build ("make me a website"): when
+  ask_user is offered, ask what the site is for (the client ends the run; the answer is the next
+  prompt, which builds).
 - Only read tools offered (chat mode): maybe read the page, then answer in text.
 """
 
@@ -22,6 +28,7 @@ from typing import Any
 
 from oasis_demo_model import LABEL
 from oasis_demo_model.edits import (
+    Edit,
     Intent,
     apply_edits,
     intent_for,
@@ -31,7 +38,9 @@ from oasis_demo_model.edits import (
     revised,
     target_path,
 )
+from oasis_demo_model.outcomes import Outcome
 from oasis_demo_model.protocol import message_text
+from oasis_demo_model.reading import file_text, read_arguments, read_progress
 from oasis_demo_model.sites import Site, build_site
 
 WRITE_TOOLS = frozenset({"write_file", "edit_file", "delete_file", "rename_file"})
@@ -45,6 +54,9 @@ EMPTY_PROJECT = re.compile(
     r"^[ \t#*>-]*(?:the )?project (?:is empty|has no files)\b.*$", flags=re.IGNORECASE | re.MULTILINE
 )
 NONE_MARKER = re.compile(r"^\(?\s*(?:none|empty|no files?(?: yet)?|nothing)\s*\)?\.?$", flags=re.IGNORECASE)
+SEARCH_HIT = re.compile(r"^(?P<path>[^\n]+?):\d+: ", flags=re.MULTILINE)
+LOCATE_TOOLS = frozenset({"search_files", "glob"})
+PLAN_STEP_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -62,27 +74,14 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """A tool call made earlier in this turn, with the result the client reported."""
-
-    name: str
-    arguments: dict[str, Any]
-    ok: bool
-    content: str
-
-    @property
-    def path(self) -> str | None:
-        path = self.arguments.get("path")
-        return path if isinstance(path, str) else None
-
-
-@dataclass(frozen=True)
 class Turn:
     prompt: str
     offered: frozenset[str]
     files: tuple[str, ...] | None  # the project's files before this turn, when known
     outcomes: tuple[Outcome, ...]
     parallel: bool = True
+    ranged_reads: bool = False  # read_file takes start_line and end_line
+    multi_edits: bool = False  # edit_file takes a list of `edits`
 
     def can_write(self) -> bool:
         return bool(self.offered & {"write_file", "edit_file"})
@@ -103,18 +102,6 @@ def tool_failed(content: str) -> bool:
             return False
         return isinstance(parsed, dict) and (bool(parsed.get("error")) or parsed.get("ok") is False)
     return False
-
-
-def file_text(content: str) -> str:
-    """A read_file result as the file's text: the raw text, or the "content" of a JSON object."""
-    if content.lstrip().startswith("{"):
-        try:
-            parsed = json.loads(content)
-        except ValueError:
-            return content
-        if isinstance(parsed, dict) and isinstance(parsed.get("content"), str):
-            return parsed["content"]
-    return content
 
 
 def _path_in_line(line: str) -> str | None:
@@ -193,6 +180,19 @@ def _arguments(raw: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
+def offered_parameters(tools: list[dict[str, Any]] | None) -> dict[str, frozenset[str]]:
+    """Each offered function tool's name, with the names of the parameters its schema declares."""
+    offered = {}
+    for tool in tools or ():
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(function, dict) or not function.get("name"):
+            continue
+        parameters = function.get("parameters")
+        properties = parameters.get("properties") if isinstance(parameters, dict) else None
+        offered[function["name"]] = frozenset(properties if isinstance(properties, dict) else ())
+    return offered
+
+
 def read_turn(
     messages: list[dict[str, Any]],
     tools: list[dict[str, Any]] | None = None,
@@ -200,13 +200,8 @@ def read_turn(
     tool_choice: Any = None,
     parallel_tool_calls: bool | None = None,
 ) -> Turn:
-    offered = frozenset(
-        tool["function"]["name"]
-        for tool in tools or ()
-        if isinstance(tool, dict) and isinstance(tool.get("function"), dict) and tool["function"].get("name")
-    )
-    if tool_choice == "none":
-        offered = frozenset()
+    parameters = offered_parameters(tools) if tool_choice != "none" else {}
+    offered = frozenset(parameters)
     last_user = max((i for i, message in enumerate(messages) if message.get("role") == "user"), default=-1)
     prompt = _without_file_block(message_text(messages[last_user].get("content"))) if last_user >= 0 else ""
 
@@ -237,6 +232,8 @@ def read_turn(
         files=listed,
         outcomes=tuple(outcomes),
         parallel=parallel_tool_calls is not False,
+        ranged_reads="start_line" in parameters.get("read_file", ()),
+        multi_edits="edits" in parameters.get("edit_file", ()),
     )
 
 
@@ -252,9 +249,60 @@ def next_step(turn: Turn) -> Step:
     if turn.can_write():
         intent = intent_for(turn.prompt)
         if intent.action == "rebuild" or not any(is_html(path) for path in files):
+            if not any(is_html(path) for path in files) and should_ask(turn):
+                return Step(calls=(Call("ask_user", {"question": QUESTION}),))
             return build_step(turn)
         return follow_up_step(turn, files, intent)
     return chat_step(turn, files)
+
+
+# Words that ask for a website without saying what it is about.
+NOTHING_TO_BUILD = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "me",
+        "my",
+        "us",
+        "our",
+        "please",
+        "make",
+        "build",
+        "create",
+        "design",
+        "generate",
+        "new",
+        "some",
+        "simple",
+        "nice",
+        "website",
+        "site",
+        "web",
+        "page",
+        "landing",
+        "homepage",
+        "for",
+        "just",
+        "do",
+        "can",
+        "you",
+        "i",
+        "want",
+        "need",
+        "would",
+        "like",
+    ]
+)
+QUESTION = "What is the site for? Tell me its name, what it offers and who it is for."
+
+
+def should_ask(turn: Turn) -> bool:
+    """A build prompt that names nothing to build, with ask_user offered and not asked yet this turn."""
+    if "ask_user" not in turn.offered or any(outcome.name == "ask_user" for outcome in turn.outcomes):
+        return False
+    words = re.findall(r"[a-z']+", turn.prompt.lower())
+    return not [word for word in words if word not in NOTHING_TO_BUILD]
 
 
 def _batch(turn: Turn, calls: list[Call]) -> Step:
@@ -290,38 +338,37 @@ def build_summary(site: Site, turn: Turn) -> str:
 
 
 def follow_up_step(turn: Turn, files: tuple[str, ...], intent: Intent) -> Step:
-    path = target_path(intent, files)
+    preparing = preparation_calls(turn, intent)
+    if preparing:
+        return _batch(turn, preparing)
+    path = target_path(intent, located_paths(turn.outcomes) or files)
     history = [
         outcome
         for outcome in turn.outcomes
         if outcome.path == path and outcome.name in ("read_file", "edit_file", "write_file")
     ]
-    reads = [i for i, outcome in enumerate(history) if outcome.name == "read_file"]
-    good_reads = [i for i in reads if history[i].ok]
-    if not good_reads:
-        if reads:
+    progress = read_progress(history)
+    if progress.next_start is not None:
+        return Step(calls=(_read_call(turn, path, progress.next_start),))
+    if progress.text is None:
+        if progress.failed is not None:
             return Step(
-                text=f"{LABEL}: I could not read {path} ({_first_line(history[reads[-1]].content)}), "
+                text=f"{LABEL}: I could not read {path} ({_first_line(progress.failed.content)}), "
                 "so nothing was changed."
             )
         if "read_file" not in turn.offered:
             return Step(text=f"{LABEL}: I need the read_file tool to change {path}, so nothing was changed.")
-        return Step(calls=(Call("read_file", {"path": path}),))
+        return Step(calls=(_read_call(turn, path, 1),))
 
-    # What the demo knows of the file: the last read, with its own successful changes since applied.
-    known = file_text(history[good_reads[-1]].content)
-    since = history[good_reads[-1] + 1 :]
-    for outcome in since:
-        if outcome.ok and outcome.name == "edit_file":
-            search, replace = outcome.arguments.get("search", ""), outcome.arguments.get("replace", "")
-            if occurrences(known, search) == 1:
-                known = known.replace(search, replace, 1)
+    # What the demo knows of the file: the last full read, with its own successful changes since applied.
+    since = history[progress.complete_at + 1 :]
+    known = _with_edits_applied(progress.text, since)
     writes = [outcome for outcome in since if outcome.name == "write_file"]
     if writes:
         return Step(text=follow_up_summary(intent, path, history))
     if any(not outcome.ok for outcome in since):
-        if len(reads) < 2:
-            return Step(calls=(Call("read_file", {"path": path}),))
+        if progress.passes < 2:
+            return Step(calls=(_read_call(turn, path, 1),))
         return Step(calls=(Call("write_file", {"path": path, "content": revised(intent, path, known)}),))
 
     edits = plan_edits(intent, path, known)
@@ -330,12 +377,83 @@ def follow_up_step(turn: Turn, files: tuple[str, ...], intent: Intent) -> Step:
     if edits:
         # Checked here so a planning mistake shows up as an error, never as an edit the client refuses.
         apply_edits(known, edits)
-        calls = [
-            Call("edit_file", {"path": path, "search": edit.search, "replace": edit.replace})
-            for edit in edits
-        ]
-        return _batch(turn, calls)
+        return _batch(turn, _edit_calls(turn, path, edits))
     return Step(text=follow_up_summary(intent, path, history))
+
+
+def preparation_calls(turn: Turn, intent: Intent) -> list[Call]:
+    """Before reading, when offered: post a plan, and find the file with a search or a glob."""
+    made = {outcome.name for outcome in turn.outcomes}
+    calls = []
+    locate = locate_call(turn, intent)
+    if "set_plan" in turn.offered and "set_plan" not in made:
+        calls.append(Call("set_plan", {"steps": plan_steps(turn, intent, locate)}))
+    if locate is not None and not made & LOCATE_TOOLS:
+        calls.append(locate)
+    return calls
+
+
+def locate_call(turn: Turn, intent: Intent) -> Call | None:
+    """A glob for the stylesheets when the change is a colour; a search of the pages otherwise."""
+    if intent.styles and "glob" in turn.offered:
+        return Call("glob", {"pattern": "**/*.css"})
+    if "search_files" in turn.offered:
+        if intent.action == "title":
+            return Call("search_files", {"pattern": "<title", "literal": True, "path_glob": "**/*.htm*"})
+        return Call("search_files", {"pattern": "</(?:main|body)>", "path_glob": "**/*.htm*"})
+    if "glob" in turn.offered:
+        return Call("glob", {"pattern": "**/*.htm*"})
+    return None
+
+
+def plan_steps(turn: Turn, intent: Intent, locate: Call | None) -> list[str]:
+    asked = intent.describe(done=False)
+    steps = [f"Find the file to change with {locate.name}"] if locate is not None else []
+    steps.append("Read it by line ranges" if turn.ranged_reads else "Read it")
+    how = " in one edit_file call" if turn.multi_edits else ""
+    steps.append(f"{asked[:1].upper()}{asked[1:]} with exact edits{how}")
+    steps.append("Summarise what changed")
+    return [step if len(step) <= PLAN_STEP_CHARS else step[: PLAN_STEP_CHARS - 1] + "…" for step in steps]
+
+
+def located_paths(outcomes: tuple[Outcome, ...]) -> tuple[str, ...]:
+    """The files this turn's search_files or glob call found, in the order it gave them."""
+    for outcome in outcomes:
+        if outcome.ok and outcome.name == "glob":
+            return parse_file_list(outcome.content)
+        if outcome.ok and outcome.name == "search_files":
+            return tuple(dict.fromkeys(hit.group("path") for hit in SEARCH_HIT.finditer(outcome.content)))
+    return ()
+
+
+def _read_call(turn: Turn, path: str, start: int) -> Call:
+    return Call("read_file", read_arguments(path, start, ranged=turn.ranged_reads))
+
+
+def _edit_calls(turn: Turn, path: str, edits: list[Edit]) -> list[Call]:
+    if turn.multi_edits:
+        pairs = [{"search": edit.search, "replace": edit.replace} for edit in edits]
+        return [Call("edit_file", {"path": path, "edits": pairs})]
+    return [
+        Call("edit_file", {"path": path, "search": edit.search, "replace": edit.replace}) for edit in edits
+    ]
+
+
+def _edit_pairs(outcome: Outcome) -> list[tuple[str, str]]:
+    """The replacements an edit_file call asked for: its `edits`, or its one search and replace."""
+    edits = outcome.arguments.get("edits")
+    if isinstance(edits, list):
+        return [(edit.get("search", ""), edit.get("replace", "")) for edit in edits if isinstance(edit, dict)]
+    return [(outcome.arguments.get("search", ""), outcome.arguments.get("replace", ""))]
+
+
+def _with_edits_applied(known: str, outcomes: list[Outcome]) -> str:
+    for outcome in outcomes:
+        if outcome.ok and outcome.name == "edit_file":
+            for search, replace in _edit_pairs(outcome):
+                if occurrences(known, search) == 1:
+                    known = known.replace(search, replace, 1)
+    return known
 
 
 def follow_up_summary(intent: Intent, path: str, history: list[Outcome]) -> str:
@@ -349,7 +467,7 @@ def follow_up_summary(intent: Intent, path: str, history: list[Outcome]) -> str:
     if not edits:
         asked = intent.describe(done=False)
         return f"{LABEL}: you asked me to {asked}, but {path} already has it; nothing changed."
-    applied = sum(outcome.ok for outcome in edits)
+    applied = sum(len(_edit_pairs(outcome)) for outcome in edits if outcome.ok)
     retried = " after re-reading it" if any(not outcome.ok for outcome in edits) else ""
     noun = "edit" if applied == 1 else "edits"
     return f"{LABEL}: I {intent.describe()} in {path} with {applied} exact {noun}{retried}."

@@ -120,6 +120,8 @@ class Stats:
         self.outcomes: Counter[str] = Counter()
         # Bounded, so a long benchmark cannot grow memory without limit.
         self.first_byte_ms: deque[float] = deque(maxlen=10_000)
+        # The sampling options of the latest requests, for tests that check a client sent them.
+        self.options: deque[dict[str, Any]] = deque(maxlen=100)
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -127,6 +129,7 @@ class Stats:
             "in_flight": self.in_flight,
             "by_outcome": dict(sorted(self.outcomes.items())),
             "first_byte_ms": _summary(list(self.first_byte_ms)),
+            "options": list(self.options),
         }
 
 

@@ -254,6 +254,9 @@ def error_body(
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
+REASONING_EFFORTS = ("minimal", "low", "medium", "high")
+
+
 class InvalidRequest(ValueError):
     """A chat completion request OpenAI would refuse with a 400."""
 
@@ -272,6 +275,9 @@ class ChatRequest:
     stream: bool = False
     include_usage: bool = False
     max_tokens: int | None = None
+    # Taken and checked as OpenAI checks them; they change nothing in a deterministic answer.
+    temperature: float | None = None
+    reasoning_effort: str | None = None
 
     @classmethod
     def from_body(cls, body: Any) -> ChatRequest:
@@ -307,6 +313,18 @@ class ChatRequest:
         ):
             raise InvalidRequest("'max_tokens' must be a whole number of at least 1.", "max_tokens")
         parallel = body.get("parallel_tool_calls")
+        temperature = body.get("temperature")
+        if temperature is not None and (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, int | float)
+            or not 0 <= temperature <= 2
+        ):
+            raise InvalidRequest("'temperature' must be a number from 0 to 2.", "temperature")
+        effort = body.get("reasoning_effort")
+        if effort is not None and effort not in REASONING_EFFORTS:
+            raise InvalidRequest(
+                f"'reasoning_effort' must be one of {', '.join(REASONING_EFFORTS)}.", "reasoning_effort"
+            )
         return cls(
             model=model,
             messages=messages,
@@ -316,4 +334,6 @@ class ChatRequest:
             stream=stream,
             include_usage=bool(options.get("include_usage")),
             max_tokens=max_tokens,
+            temperature=temperature,
+            reasoning_effort=effort,
         )

@@ -12,7 +12,7 @@ import pytest
 from oasis_demo_model.settings import Settings
 from tests.conftest import running
 from tests.html_check import html_problems
-from tests.workspace import BUILD_TOOLS, CHAT_TOOLS, Workspace, run_agent
+from tests.workspace import BUILD_TOOLS, CHAT_TOOLS, RICH_TOOLS, Workspace, run_agent
 
 PROMPT = "a bakery in Lisbon with a menu and opening hours"
 
@@ -81,6 +81,21 @@ def test_a_follow_up_reads_the_file_then_changes_it_with_edit_file(client, promp
         name: text for name, text in before.items() if name != path
     }
     assert run.text.startswith("Oasis demo model (deterministic, not an AI): I ")
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streaming", "non-streaming"])
+def test_a_follow_up_with_the_rich_tools_plans_searches_reads_a_range_and_edits_once(client, stream):
+    workspace = built_workspace(client)
+    workspace.calls.clear()
+
+    run = run_agent(client, workspace, "change the title to Pão & Co", tools=RICH_TOOLS, stream=stream)
+
+    assert workspace.tool_names() == ["list_files", "set_plan", "search_files", "read_file", "edit_file"]
+    assert workspace.calls[3][1] == {"path": "index.html", "start_line": 1, "end_line": 200}
+    assert len(workspace.calls[4][1]["edits"]) == 3
+    assert workspace.plans[0][0] == "Find the file to change with search_files"
+    assert "<title>Pão &amp; Co</title>" in workspace.files["index.html"]
+    assert run.text.endswith("with 3 exact edits.")
 
 
 def test_a_follow_up_recovers_from_an_edit_that_no_longer_matches(client):

@@ -13,7 +13,7 @@ from oasis_demo_model.conversation import (
     tool_failed,
 )
 from oasis_demo_model.sites import build_site
-from tests.workspace import BUILD_TOOLS, CHAT_TOOLS, Workspace, system_message
+from tests.workspace import BUILD_TOOLS, CHAT_TOOLS, RICH_TOOLS, Workspace, system_message
 
 PROMPT = "a bakery in Lisbon with a menu and opening hours"
 SITE = {file.path: file.content for file in build_site(PROMPT).files}
@@ -259,3 +259,204 @@ def test_only_the_messages_after_the_last_user_prompt_count_as_this_turn():
     conversation.steps.clear()
     conversation.run()
     assert conversation.names() == [["list_files"], ["read_file"], ["edit_file"], []]
+
+
+def rich(prompt, **options):
+    return Conversation(
+        prompt, files=options.pop("files", SITE), tools=RICH_TOOLS, list_in_prompt=True, **options
+    )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "locate", "path", "expected", "summary"),
+    [
+        ("make the background dark", "glob", "style.css", "color-scheme: dark;", "with 1 exact edit."),
+        (
+            "change the title to Pão & Co",
+            "search_files",
+            "index.html",
+            "<h1>Pão &amp; Co</h1>",
+            "with 3 exact edits.",
+        ),
+        (
+            "add a contact section",
+            "search_files",
+            "index.html",
+            '<section id="contact"',
+            "with 2 exact edits.",
+        ),
+    ],
+)
+def test_with_the_rich_tools_a_follow_up_plans_locates_reads_a_range_and_edits_once(
+    prompt, locate, path, expected, summary
+):
+    conversation = rich(prompt)
+
+    text = conversation.run()
+
+    assert conversation.names() == [["set_plan", locate], ["read_file"], ["edit_file"], []]
+    [read] = conversation.steps[1].calls
+    assert read.arguments == {"path": path, "start_line": 1, "end_line": 200}
+    [edit] = conversation.steps[2].calls
+    assert set(edit.arguments) == {"path", "edits"}
+    assert expected in conversation.workspace.files[path]
+    assert text.endswith(summary)
+
+
+def test_the_plan_names_the_steps_the_demo_then_takes():
+    conversation = rich("change the title to Pão & Co")
+
+    conversation.run()
+
+    assert conversation.workspace.plans == [
+        [
+            "Find the file to change with search_files",
+            "Read it by line ranges",
+            "Change the title to “Pão & Co” with exact edits in one edit_file call",
+            "Summarise what changed",
+        ]
+    ]
+    assert conversation.steps[0].calls[1] == Call(
+        "search_files", {"pattern": "<title", "literal": True, "path_glob": "**/*.htm*"}
+    )
+
+
+def test_a_plan_step_from_a_long_prompt_is_cut_to_the_plan_bound():
+    conversation = rich("add " + "very " * 100 + "long words")
+
+    [plan, _] = conversation.step().calls
+
+    assert all(len(step) <= 200 for step in plan.arguments["steps"])
+    assert plan.arguments["steps"][2].endswith("…")
+
+
+def test_with_parallel_tool_calls_off_the_plan_and_the_search_are_two_steps():
+    conversation = rich("make the background dark", parallel=False)
+
+    conversation.run()
+
+    assert conversation.names() == [["set_plan"], ["glob"], ["read_file"], ["edit_file"], []]
+
+
+def test_the_file_the_search_finds_is_the_one_changed():
+    files = {
+        **SITE,
+        "index.html": SITE["index.html"].replace("<title>", "<!-- t -->").replace("</title>", ""),
+        "about.html": "<title>About</title>\n",
+    }
+    conversation = rich("change the title to Pão & Co", files=files)
+
+    conversation.run()
+
+    assert conversation.workspace.files["about.html"] == "<title>Pão &amp; Co</title>\n"
+    assert conversation.workspace.files["index.html"] == files["index.html"]
+
+
+def test_a_file_longer_than_a_page_is_read_page_by_page_and_edited_exactly():
+    long_page = SITE["index.html"].replace("<head>", "<head>\n" + "<!-- filler -->\n" * 450, 1).rstrip("\n")
+    conversation = rich("change the title to Pão & Co", files={**SITE, "index.html": long_page})
+
+    text = conversation.run()
+
+    reads = [call.arguments for step in conversation.steps for call in step.calls if call.name == "read_file"]
+    assert [(read["start_line"], read["end_line"]) for read in reads] == [(1, 200), (201, 400), (401, 600)]
+    assert conversation.workspace.files["index.html"].count("Pão &amp; Co") == 3
+    assert not conversation.workspace.files["index.html"].endswith("\n")
+    assert text.endswith("with 3 exact edits.")
+
+
+def test_with_the_rich_tools_a_failed_edit_is_reread_from_line_one_then_the_file_is_rewritten():
+    conversation = rich("make the background dark")
+    conversation.workspace.sabotage_edits["style.css"] = 2
+
+    text = conversation.run()
+
+    assert conversation.names() == [
+        ["set_plan", "glob"],
+        ["read_file"],
+        ["edit_file"],
+        ["read_file"],
+        ["edit_file"],
+        ["write_file"],
+        [],
+    ]
+    assert conversation.steps[3].calls[0].arguments["start_line"] == 1
+    assert "color-scheme: dark;" in conversation.workspace.files["style.css"]
+    assert "rewrote it in full" in text
+
+
+def test_a_client_that_ignores_the_range_still_gets_its_edit():
+    conversation = rich("make the background dark")
+    conversation.answer(conversation.step())
+    conversation.answer(conversation.step(), results=[SITE["style.css"]])  # the whole file, no heading
+
+    [edit] = conversation.step().calls
+
+    assert SITE["style.css"].count(edit.arguments["edits"][0]["search"]) == 1
+
+
+def test_a_failed_search_does_not_stop_the_follow_up():
+    conversation = rich("make the background dark")
+    conversation.answer(conversation.step(), results=["plan posted", "error: glob is broken"])
+
+    [read] = conversation.step().calls
+
+    assert read.arguments["path"] == "style.css"
+
+
+def test_a_change_already_made_is_planned_located_and_read_but_not_made_again():
+    done = rich("make the background dark")
+    done.run()
+    again = rich("make the background dark", files=done.workspace.files)
+
+    text = again.run()
+
+    assert again.names() == [["set_plan", "glob"], ["read_file"], []]
+    assert text.endswith("but style.css already has it; nothing changed.")
+
+
+def test_chat_mode_with_the_rich_read_tools_still_reads_the_whole_page():
+    conversation = Conversation(
+        "what is on my site?",
+        files=SITE,
+        tools=[
+            t
+            for t in RICH_TOOLS
+            if t["function"]["name"] in ("list_files", "read_file", "search_files", "glob")
+        ],
+    )
+
+    conversation.run()
+
+    assert conversation.names() == [["list_files"], ["read_file"], []]
+    assert conversation.steps[1].calls[0].arguments == {"path": "index.html"}
+
+
+@pytest.mark.parametrize("prompt", ["make me a website", "A site, please!", "build a simple landing page"])
+def test_a_build_that_names_nothing_to_build_asks_what_the_site_is_for(prompt):
+    conversation = Conversation(prompt, tools=RICH_TOOLS, list_in_prompt=True)
+
+    step = conversation.step()
+
+    assert [call.name for call in step.calls] == ["ask_user"]
+    assert step.calls[0].arguments["question"].startswith("What is the site for?")
+
+
+def test_a_build_that_names_its_subject_never_asks():
+    conversation = Conversation("a bakery in Lisbon", tools=RICH_TOOLS, list_in_prompt=True)
+
+    assert "ask_user" not in conversation.step().calls[0].name
+
+
+def test_without_ask_user_offered_a_vague_build_builds_anyway():
+    conversation = Conversation("make me a website", list_in_prompt=True)
+
+    assert {call.name for call in conversation.step().calls} == {"write_file"}
+
+
+def test_once_asked_the_turn_goes_on_to_build():
+    conversation = Conversation("make me a website", tools=RICH_TOOLS, list_in_prompt=True)
+    conversation.answer(conversation.step())
+
+    assert {call.name for call in conversation.step().calls} == {"write_file"}
+    assert conversation.workspace.questions

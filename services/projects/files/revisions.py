@@ -82,7 +82,7 @@ class Precondition:
 
 @dataclass(frozen=True)
 class Commit:
-    revision: Revision
+    revision: Revision | None  # None only from restoring a project that never had a revision
     created: bool
 
 
@@ -450,17 +450,21 @@ def _action(path: str, state: FileState | None, tree: dict[str, FileState]) -> s
 
 
 def revision_restore(*, project_id, owner_id, number: int, author_user_id, message: str = "") -> Commit:
-    """A new revision whose tree equals revision `number`'s; history is never rewritten.
+    """A new revision whose tree equals revision `number`'s (0: the empty project before its first
+    revision); history is never rewritten.
 
-    When the current tree already equals it, nothing is made and the current revision is the answer.
+    When the current tree already equals it, nothing is made and the current revision is the answer
+    (None for a project that never had one).
     """
     with transaction.atomic():
         # Lock before reading either tree, so no commit can slip in between the read and the write.
         project = Project.objects.select_for_update().filter(pk=project_id, owner_id=owner_id).first()
         if project is None:
             raise NotFound("No such project.")
-        if not Revision.objects.filter(project=project, number=number).exists():
+        if number and not Revision.objects.filter(project=project, number=number).exists():
             raise NotFound(f"Revision {number} does not exist.", code="revision_not_found")
+        if number == 0 and project.current_revision == 0:
+            return Commit(revision=None, created=False)
         target = {entry.path: entry for entry in tree_read(project=project, revision=number)}
         current = dict(TreeEntry.objects.filter(project=project).values_list("path", "sha256"))
         if current == {path: entry.sha256 for path, entry in target.items()}:

@@ -188,6 +188,13 @@ class RestoreSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+class InternalRestoreSerializer(RestoreSerializer):
+    owner_id = serializers.UUIDField(help_text="The project's owner, on whose behalf the revision is made.")
+    revision = serializers.IntegerField(
+        min_value=0, help_text="The revision whose files the new one takes (0: none, as before the first)."
+    )
+
+
 class DiffQuerySerializer(serializers.Serializer):
     """`?from=&to=`: revision numbers; `to` defaults to the current one, `from` to the one before `to`."""
 

@@ -21,4 +21,5 @@ internal_urlpatterns = [
     path(
         "projects/<uuid:project_id>/changes", views.InternalChangeSetView.as_view(), name="internal-changes"
     ),
+    path("projects/<uuid:project_id>/restore", views.InternalRestoreView.as_view(), name="internal-restore"),
 ]

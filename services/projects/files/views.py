@@ -24,6 +24,7 @@ from files.serializers import (
     FileListSerializer,
     FileWrittenSerializer,
     InternalChangeSetSerializer,
+    InternalRestoreSerializer,
     LandedRevisionSerializer,
     RestoreSerializer,
     RevisionQuerySerializer,
@@ -33,6 +34,7 @@ from files.serializers import (
     SnapshotSerializer,
 )
 from oasis_common.authentication import ServiceJWTAuthentication
+from oasis_common.errors import NotFound
 from oasis_common.idempotency.decorators import idempotent
 from oasis_common.permissions import IsService
 from oasis_common.schema import error_responses
@@ -244,6 +246,8 @@ class RevisionRestoreView(OwnedProjectView):
     def post(self, request, project_id, number):
         serializer = RestoreSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if number == 0:
+            raise NotFound("Revision 0 does not exist.", code="revision_not_found")
         commit = revisions.revision_restore(
             project_id=project_id,
             owner_id=request.user.id,
@@ -252,6 +256,43 @@ class RevisionRestoreView(OwnedProjectView):
             message=serializer.validated_data["message"],
         )
         return commit_response(self.project, commit)
+
+
+class InternalRestoreView(APIView):
+    authentication_classes = [ServiceJWTAuthentication]
+    permission_classes = [IsService]
+
+    @extend_schema(
+        request=InternalRestoreSerializer,
+        responses={
+            201: LandedRevisionSerializer,
+            200: OpenApiResponse(
+                LandedRevisionSerializer,
+                description="The tree already equals that revision: the current revision; none is made.",
+            ),
+            **error_responses(400, 401, 403, 404),
+        },
+        summary="Internal: make a new revision equal to revision n for the owner (a conversation's rewind)",
+        tags=["internal"],
+    )
+    def post(self, request, project_id):
+        serializer = InternalRestoreSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        commit = revisions.revision_restore(
+            project_id=project_id,
+            owner_id=data["owner_id"],
+            number=data["revision"],
+            author_user_id=data["owner_id"],
+            message=data["message"],
+        )
+        project = project_get(project_id=project_id, owner_id=data["owner_id"])
+        if commit.revision is None:
+            # Still empty, as before its first revision: nothing to make, nothing to answer but that.
+            return Response({"number": 0, "publication": publication_of(project)})
+        response = commit_response(project, commit)
+        response.data["publication"] = publication_of(project)
+        return response
 
 
 class InternalSnapshotView(APIView):

@@ -1,4 +1,4 @@
-"""The builder's internal API: project metadata, revision snapshots, and idempotent change sets."""
+"""The builder's internal API: project metadata, revision snapshots, idempotent change sets, restores."""
 
 import base64
 import uuid
@@ -69,6 +69,7 @@ def test_the_internal_api_takes_only_a_service_token_for_this_service(ada, landi
         client.get(internal_url(landing), {"owner_id": str(ada.user_id)}),
         client.get(internal_url(landing, "/snapshot"), {"owner_id": str(ada.user_id)}),
         apply(client, landing, ada.user_id, writes=[text("x", "x")]),
+        client.post(internal_url(landing, "/restore"), {"owner_id": str(ada.user_id), "revision": 1}),
     ):
         error_of(response, status)
     assert Revision.objects.count() == 1
@@ -290,3 +291,71 @@ def test_a_malformed_internal_change_set_is_refused(builder, ada, landing, body,
 
     assert field in error["details"]
     assert Revision.objects.count() == 1
+
+
+# ---- restore (a conversation's rewind) ----
+
+
+def restore(builder, project, owner_id, revision, **body):
+    payload = {"owner_id": str(owner_id), "revision": revision, **body}
+    return builder.post(internal_url(project, "/restore"), payload, format="json")
+
+
+def test_the_builder_restores_an_earlier_revision_as_a_new_one(builder, ada, landing):
+    first = files_of(ada, landing)
+    apply(builder, landing, ada.user_id, base_revision=1, writes=[text("extra.html", "<p>later</p>")])
+
+    response = restore(builder, landing, ada.user_id, 1, message="Rewind to before: add a page")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["number"] == 3
+    assert body["message"] == "Rewind to before: add a page"
+    assert "publication" in body
+    assert files_of(ada, landing) == first
+
+
+def test_restoring_what_is_already_there_makes_no_revision(builder, ada, landing):
+    response = restore(builder, landing, ada.user_id, 1)
+
+    assert response.status_code == 200
+    assert response.json()["number"] == 1
+    assert Revision.objects.count() == 1
+
+
+def test_a_restore_for_another_owner_or_of_a_missing_revision_is_not_found(builder, ada, grace, landing):
+    error_of(restore(builder, landing, grace.user_id, 1), 404, "not_found")
+    error_of(restore(builder, landing, ada.user_id, 9), 404, "revision_not_found")
+    assert Revision.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"revision": -1}, "revision"),
+        ({"revision": "one"}, "revision"),
+        ({"owner_id": "x", "revision": 1}, "owner_id"),
+    ],
+)
+def test_a_malformed_restore_is_refused(builder, ada, landing, body, field):
+    payload = {"owner_id": str(ada.user_id), **body}
+
+    error = error_of(
+        builder.post(internal_url(landing, "/restore"), payload, format="json"), 400, "validation_error"
+    )
+
+    assert field in error["details"]
+
+
+def test_restoring_revision_0_empties_the_project_and_an_empty_one_stays_as_it_is(
+    builder, ada, landing, project
+):
+    emptied = restore(builder, landing, ada.user_id, 0)
+    untouched = restore(builder, project, ada.user_id, 0)
+
+    assert emptied.status_code == 201, emptied.content
+    assert emptied.json()["number"] == 2
+    assert files_of(ada, landing) == {}
+    assert untouched.status_code == 200, untouched.content
+    assert untouched.json()["number"] == 0
+    assert Revision.objects.filter(project_id=project["id"]).count() == 0

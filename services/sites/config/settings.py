@@ -20,6 +20,10 @@ SITES = read(
     },
 )
 
+if SITES["BUCKET"] and env.get_str("OASIS_SITES_STORE"):
+    # Two stores would split what is live between them.
+    raise ImproperlyConfigured("Set OASIS_SITES_STORE or OASIS_SITES_BUCKET, not both")
+
 if _production:
     # The development defaults would publish addresses nobody can reach.
     for _name in ("OASIS_SITES_DOMAIN", "OASIS_PUBLIC_URL"):

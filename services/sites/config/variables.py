@@ -36,6 +36,17 @@ SITES = (
         clean=path,
         derived="<OASIS_VAR_DIR>/sites/store",
     ),
+    # An S3-compatible bucket instead of the tree: the store of production fleets without a shared volume.
+    Setting("BUCKET", "OASIS_SITES_BUCKET", "", help="the bucket it writes instead of the store"),
+    Setting("S3_ENDPOINT_URL", "OASIS_SITES_S3_ENDPOINT_URL", "", help="an S3-compatible server; empty: AWS"),
+    Setting("S3_REGION", "OASIS_SITES_S3_REGION", "", help="the bucket's region; empty: the SDK's default"),
+    Setting(
+        "S3_ACCESS_KEY_ID",
+        "OASIS_SITES_S3_ACCESS_KEY_ID",
+        "",
+        help="the bucket's key; empty: the SDK's own chain (a role, AWS_* variables)",
+    ),
+    Setting("S3_SECRET_ACCESS_KEY", "OASIS_SITES_S3_SECRET_ACCESS_KEY", "", help="its secret"),
     # Sites answer at <slug>.<DOMAIN>; custom domains point their CNAME there.
     Setting("DOMAIN", "OASIS_SITES_DOMAIN", "sites.localhost", clean=domain),
     # Where the gateway serves /s/<slug>/ (the path form of a site's address).

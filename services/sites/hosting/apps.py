@@ -2,7 +2,7 @@
 
 from django.apps import AppConfig
 
-from hosting.store import store, store_writable_check
+from hosting.store import store
 from oasis_common.health import ready_check_add
 
 
@@ -12,4 +12,4 @@ class HostingConfig(AppConfig):
 
     def ready(self) -> None:
         # A pod whose store is read-only or full would fail every publish: it is not ready.
-        ready_check_add("site_store", lambda: store_writable_check(store()))
+        ready_check_add("site_store", lambda: store().writable_check())

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef
 
 from hosting.models import Deployment, DeploymentFile, Site
 from hosting.publishing import blobs_copy
-from hosting.store import FilesystemStore, StoredFile
+from hosting.store import SiteStore, StoredFile
 from oasis_common.errors import NotFound, PeerUnavailable
 
 logger = logging.getLogger("oasis.sites.rebuild")
@@ -32,7 +32,7 @@ class Rebuilt:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def store_rebuild(*, files: FilesystemStore) -> Rebuilt:
+def store_rebuild(*, files: SiteStore) -> Rebuilt:
     """Restore every recorded deployment's missing blobs and files, live deployments first."""
     report = Rebuilt()
     live = Site.objects.filter(live_deployment=OuterRef("pk"))
@@ -53,7 +53,7 @@ def store_rebuild(*, files: FilesystemStore) -> Rebuilt:
     return report
 
 
-def _deployment_rebuild(*, files: FilesystemStore, deployment: Deployment, report: Rebuilt) -> None:
+def _deployment_rebuild(*, files: SiteStore, deployment: Deployment, report: Rebuilt) -> None:
     rows = list(
         DeploymentFile.objects.filter(deployment=deployment).values_list("path", "sha256", "content_type")
     )
@@ -64,7 +64,7 @@ def _deployment_rebuild(*, files: FilesystemStore, deployment: Deployment, repor
         owner_id=deployment.site.owner_id,
         content_types={sha256: content_type for _, sha256, content_type in rows},
     )
-    if not files.deployment_path(deployment.pk).is_dir():
+    if not files.deployment_exists(deployment.pk):
         files.deployment_put(deployment_id=deployment.pk, files=stored)
         report.trees_built += 1
     elif missing := files.deployment_missing(deployment_id=deployment.pk, files=stored):

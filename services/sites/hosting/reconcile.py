@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from hosting.models import Deployment, Domain, Site
-from hosting.store import FilesystemStore
+from hosting.store import FilesystemStore, SiteStore
 
 
 @dataclass
@@ -27,8 +27,11 @@ class Reconciled:
     trees_missing: list[str] = field(default_factory=list)
 
 
-def store_reconcile(*, files: FilesystemStore, grace_seconds: float) -> Reconciled:
+def store_reconcile(*, files: SiteStore, grace_seconds: float) -> Reconciled:
     report = Reconciled()
+    if not isinstance(files, FilesystemStore):
+        # A bucket holds no links: the rows are what is live, and nothing can disagree with them.
+        return report
     deployments = {str(pk) for pk in Deployment.objects.values_list("pk", flat=True)}
     live, disabled = {}, {}
     for site in Site.objects.only(

@@ -19,8 +19,9 @@ forms, and nginx's own ETag (mtime-size, a function of the content here).
 
 Every change is made beside its target and then put in place in one step (a rename, or
 a link for blobs, which are never replaced), so a visitor sees the old state or the new
-one, never a half-written one. The store sits behind `store()`, so an
-object-store backend can replace the filesystem later.
+one, never a half-written one. The store sits behind `store()`: with `SITES["BUCKET"]` set,
+it is an S3-compatible bucket instead (`hosting.bucket`), and the gateway asks this service
+for each file (`hosting.serving`) behind its cache.
 """
 
 from __future__ import annotations
@@ -32,42 +33,18 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
 
-# Smaller files gain little from compression and cost a second file each.
-GZIP_MIN_BYTES = 1024
-COMPRESSIBLE_TYPES = frozenset(
-    {
-        "application/javascript",
-        "application/json",
-        "application/ld+json",
-        "application/manifest+json",
-        "application/rss+xml",
-        "application/atom+xml",
-        "application/wasm",
-        "application/xhtml+xml",
-        "application/xml",
-        "font/otf",
-        "font/ttf",
-        "image/svg+xml",
-        "image/x-icon",
-        "image/vnd.microsoft.icon",
-        "text/javascript",
-    }
-)
+from hosting.blobs import STREAM_CHUNK_BYTES, BlobStream, StoredFile, StoreNotWritable, compressible
+from hosting.bucket import BucketSettings, bucket_store
+
 # nginx's ETag is mtime-size: an mtime that is a function of the content makes it one too,
 # the same in every deployment and on every replica.
 MTIME_BASE = 1_000_000_000
-
-
-def compressible(content_type: str, size: int) -> bool:
-    media_type = content_type.split(";")[0].strip().lower()
-    return size > GZIP_MIN_BYTES and (media_type.startswith("text/") or media_type in COMPRESSIBLE_TYPES)
 
 
 def blob_mtime(sha256: str) -> int:
@@ -79,18 +56,15 @@ def blob_etag(sha256: str, size: int) -> str:
     return f'"{blob_mtime(sha256):x}-{size:x}"'
 
 
-@dataclass(frozen=True)
-class StoredFile:
-    path: str
-    sha256: str
-
-
 class SiteStore(Protocol):
     """What publishing and rebuilding need from a store; an object-store backend would implement the same."""
 
     def blobs_missing(self, sha256s: Iterable[str]) -> set[str]: ...
     def blob_put(self, *, sha256: str, data: bytes, content_type: str) -> None: ...
+    def blob_stream(self, sha256: str, *, packed: bool = False) -> BlobStream | None: ...
+    def blobs_prune(self, *, grace_seconds: float) -> int: ...
     def deployment_put(self, *, deployment_id, files: list[StoredFile]) -> None: ...
+    def deployment_exists(self, deployment_id) -> bool: ...
     def deployment_missing(self, *, deployment_id, files: list[StoredFile]) -> list[StoredFile]: ...
     def deployment_fill(
         self, *, deployment_id, files: list[StoredFile], missing: list[StoredFile]
@@ -103,6 +77,7 @@ class SiteStore(Protocol):
     def disabled_clear(self, *, slug: str) -> None: ...
     def host_point(self, *, hostname: str, slug: str) -> None: ...
     def host_remove(self, *, hostname: str) -> None: ...
+    def writable_check(self) -> None: ...
 
 
 class FilesystemStore:
@@ -133,6 +108,18 @@ class FilesystemStore:
                 # The .gz goes first: a blob that exists always has its sibling, if it is to have one.
                 _write_once(target.with_name(f"{sha256}.gz"), packed, mtime)
         _write_once(target, data, mtime)
+
+    def blob_stream(self, sha256: str, *, packed: bool = False) -> BlobStream | None:
+        """The blob's bytes (its gzip form when `packed`), or None when the store lacks it."""
+        path = self.blob_path(sha256)
+        if packed:
+            path = path.with_name(f"{sha256}.gz")
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - the stream closes it
+        except FileNotFoundError:
+            return None
+        chunks = iter(lambda: handle.read(STREAM_CHUNK_BYTES), b"")
+        return BlobStream(chunks, os.fstat(handle.fileno()).st_size, handle.close)
 
     def blobs_prune(self, *, grace_seconds: float) -> int:
         """Remove blobs no deployment links to any more; return how many went.
@@ -175,6 +162,9 @@ class FilesystemStore:
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
+
+    def deployment_exists(self, deployment_id) -> bool:
+        return self.deployment_path(deployment_id).is_dir()
 
     def deployment_missing(self, *, deployment_id, files: list[StoredFile]) -> list[StoredFile]:
         """Which of the deployment's files its tree lacks (all of them when the tree is gone)."""
@@ -287,6 +277,9 @@ class FilesystemStore:
             and marker.read_bytes() == slug.encode()
         )
 
+    def writable_check(self) -> None:
+        store_writable_check(self)
+
 
 def _write_once(target: Path, data: bytes, mtime: int) -> None:
     """Write `target` through a temporary file, durably, with a fixed mtime; never a partial file.
@@ -359,15 +352,22 @@ def store_writable_check(files: FilesystemStore) -> None:
             ) from exc
 
 
-class StoreNotWritable(OSError):
-    """The site store refuses writes (read-only, full, missing, or owned by another user)."""
-
-
 @cache
 def _store_at(root: str) -> FilesystemStore:
     return FilesystemStore(Path(root))
 
 
 def store() -> SiteStore:
-    """The configured site store."""
-    return _store_at(str(settings.SITES["STORE"]))
+    """The configured site store: the bucket when one is named, else the tree the gateway serves."""
+    sites = settings.SITES
+    if sites["BUCKET"]:
+        return bucket_store(
+            BucketSettings(
+                bucket=sites["BUCKET"],
+                endpoint_url=sites["S3_ENDPOINT_URL"],
+                region=sites["S3_REGION"],
+                access_key_id=sites["S3_ACCESS_KEY_ID"],
+                secret_access_key=sites["S3_SECRET_ACCESS_KEY"],
+            )
+        )
+    return _store_at(str(sites["STORE"]))

@@ -27,6 +27,7 @@ def environment(monkeypatch, tmp_path):
         "OASIS_SITES_SCHEME",
         "OASIS_MAX_SITES_PER_USER",
         "OASIS_SITES_DNS_NAMESERVERS",
+        "OASIS_SITES_BUCKET",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OASIS_VAR_DIR", str(tmp_path))
@@ -80,3 +81,21 @@ def test_production_refuses_to_start_without_what_it_needs(environment, monkeypa
 def test_a_malformed_setting_stops_the_start(environment, name, value):
     with pytest.raises(ImproperlyConfigured, match=name):
         environment(OASIS_ENVIRONMENT="development", **{name: value})
+
+
+def test_a_bucket_is_named_with_its_endpoint_and_keys(environment):
+    sites = environment(
+        OASIS_ENVIRONMENT="development",
+        OASIS_SITES_BUCKET="oasis-sites",
+        OASIS_SITES_S3_ENDPOINT_URL="http://minio:9000",
+        OASIS_SITES_S3_ACCESS_KEY_ID="key",
+        OASIS_SITES_S3_SECRET_ACCESS_KEY="secret",
+    )
+
+    assert (sites["BUCKET"], sites["S3_ENDPOINT_URL"]) == ("oasis-sites", "http://minio:9000")
+    assert (sites["S3_ACCESS_KEY_ID"], sites["S3_SECRET_ACCESS_KEY"]) == ("key", "secret")
+
+
+def test_a_store_and_a_bucket_together_stop_the_start(environment):
+    with pytest.raises(ImproperlyConfigured, match="not both"):
+        environment(OASIS_ENVIRONMENT="development", OASIS_SITES_STORE="/srv/sites", OASIS_SITES_BUCKET="b")

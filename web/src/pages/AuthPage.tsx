@@ -64,6 +64,13 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
           {fieldError(error, "password") && <span class="field-error">{fieldError(error, "password")}</span>}
         </label>
         <ErrorNote error={error} />
+        {!signup && (
+          <p class="small">
+            <a href={`${BASE}/forgot-password`} onClick={(e) => onLink(e, "/forgot-password")}>
+              Forgot your password?
+            </a>
+          </p>
+        )}
         <button class="primary" type="submit" disabled={busy}>
           {busy ? "Please wait…" : signup ? "Create account" : "Sign in"}
         </button>

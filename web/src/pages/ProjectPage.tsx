@@ -3,6 +3,7 @@ import {
   api,
   ApiError,
   Balance,
+  Conversation,
   Diff,
   FileEntry,
   Generation,
@@ -18,6 +19,8 @@ import {
 import { BASE, onLink } from "../router";
 import { followGeneration, StreamEvent } from "../sse";
 import { bytes, credits, ErrorNote, when } from "../ui";
+import { ConversationChange, ConversationPicker, titleOf } from "./Conversations";
+import { ProposalView } from "./Proposal";
 
 type Tab = "preview" | "code" | "history";
 
@@ -154,7 +157,9 @@ export function ProjectPage({ projectId }: { projectId: string }) {
           </div>
           <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} class="panel">
             {tab === "preview" && <Preview base={base} revision={project.current_revision} />}
-            {tab === "code" && <CodeView base={base} path={selected} revision={project.current_revision} />}
+            {tab === "code" && (
+              <CodeView base={base} path={selected} revision={project.current_revision} onSaved={() => void landed()} />
+            )}
             {tab === "history" && (
               <History base={base} current={project.current_revision} onRestored={() => void landed()} />
             )}
@@ -213,39 +218,157 @@ function FileTree({
   );
 }
 
-function CodeView({ base, path, revision }: { base: string; path: string | null; revision: number }) {
-  const [text, setText] = useState<string | null>(null);
+type Loaded = { text: string; etag: string; editable: boolean };
+
+function filePath(base: string, path: string): string {
+  return `${base}files/${path.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+async function fileLoad(base: string, path: string, signal?: AbortSignal): Promise<Loaded> {
+  const response = await raw(filePath(base, path), { headers: { Accept: "*/*" }, signal });
+  const type = response.headers.get("Content-Type") ?? "";
+  const editable = /^text\/|json|javascript|xml|svg/.test(type);
+  const text = editable ? await response.text() : `(binary file, ${type || "unknown type"})`;
+  return { text, etag: response.headers.get("ETag") ?? "", editable };
+}
+
+/** Why a save was refused, and what to do: a 412/409 means someone else changed the file first. */
+function saveProblem(error: unknown): { message: string; stale: boolean } {
+  if (error instanceof ApiError && (error.status === 412 || error.status === 409))
+    return {
+      message:
+        "This file changed since you opened it (the builder or another tab saved a newer version). " +
+        "Your edit was not saved: load the current version, then make your change again.",
+      stale: true,
+    };
+  if (error instanceof ApiError && error.status === 413)
+    return { message: "This file is too large to save.", stale: false };
+  return { message: error instanceof Error ? error.message : String(error), stale: false };
+}
+
+function CodeView({
+  base,
+  path,
+  revision,
+  onSaved,
+}: {
+  base: string;
+  path: string | null;
+  revision: number;
+  onSaved: (revision: number) => void;
+}) {
+  const [file, setFile] = useState<Loaded | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // The edit in progress, with the version it started from: a save may only replace that version.
+  const [draft, setDraft] = useState<{ text: string; etag: string } | null>(null);
+  const [problem, setProblem] = useState<{ message: string; stale: boolean } | null>(null);
+  const [saved, setSaved] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [reloads, setReloads] = useState(0);
+
+  useEffect(() => {
+    setDraft(null);
+    setSaved(null);
+  }, [path]);
 
   useEffect(() => {
     if (!path) return;
-    setText(null);
+    setFile(null);
     setError(null);
+    setProblem(null);
     const controller = new AbortController();
-    const encoded = path.split("/").map(encodeURIComponent).join("/");
-    raw(`${base}files/${encoded}`, { headers: { Accept: "*/*" }, signal: controller.signal })
-      .then(async (response) => {
-        const type = response.headers.get("Content-Type") ?? "";
-        const isText = /^text\/|json|javascript|xml|svg/.test(type);
-        setText(isText ? await response.text() : `(binary file, ${type || "unknown type"})`);
-      })
+    fileLoad(base, path, controller.signal)
+      .then(setFile)
       .catch((caught) => {
         if (!controller.signal.aborted) setError(caught);
       });
     return () => controller.abort();
-  }, [base, path, revision]);
+  }, [base, path, revision, reloads]);
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    if (!path || draft === null) return;
+    setBusy(true);
+    setProblem(null);
+    try {
+      const written = await api<{ revision: number; sha256: string }>(filePath(base, path), {
+        method: "PUT",
+        body: draft.text,
+        headers: { "Content-Type": "application/octet-stream", "If-Match": draft.etag || "*" },
+      });
+      // What was saved is what the file now holds: shown at once, not the version before the edit.
+      setFile({ text: draft.text, etag: `"${written.sha256}"`, editable: true });
+      setDraft(null);
+      setSaved(written.revision);
+      onSaved(written.revision);
+    } catch (caught) {
+      setProblem(saveProblem(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
 
   if (!path) return <p class="muted pad">Choose a file on the left to read it.</p>;
   return (
     <div class="code">
-      <div class="code-head">{path}</div>
+      <div class="code-head row">
+        <span class="grow">{path}</span>
+        {file?.editable && draft === null && (
+          <button type="button" onClick={() => setDraft({ text: file.text, etag: file.etag })}>
+            Edit {path.split("/").pop()}
+          </button>
+        )}
+      </div>
       <ErrorNote error={error} />
-      {text === null && !error ? (
+      {saved !== null && draft === null && (
+        <p class="saved small pad" role="status">
+          Saved as revision {saved}.
+        </p>
+      )}
+      {file === null && !error ? (
         <p class="muted pad">Loading…</p>
+      ) : draft !== null ? (
+        <form class="editor" onSubmit={save}>
+          <label for="file-editor" class="visually-hidden">
+            Edit {path}
+          </label>
+          <textarea
+            id="file-editor"
+            class="source"
+            spellcheck={false}
+            autoFocus
+            value={draft.text}
+            onInput={(e) => setDraft({ ...draft, text: e.currentTarget.value })}
+          />
+          {problem && (
+            <div class="error" role="alert">
+              <p>{problem.message}</p>
+              {problem.stale && (
+                <button
+                  type="button"
+                  onClick={() => {
+                    setDraft(null);
+                    setReloads((n) => n + 1);
+                  }}
+                >
+                  Load the current version
+                </button>
+              )}
+            </div>
+          )}
+          <div class="row pad">
+            <button class="primary" type="submit" disabled={busy || draft.text === file?.text}>
+              {busy ? "Saving…" : "Save as a new revision"}
+            </button>
+            <button type="button" onClick={() => setDraft(null)}>
+              Discard changes
+            </button>
+          </div>
+        </form>
       ) : (
         <pre tabIndex={0} aria-label={`Contents of ${path}`}>
           <code>
-            {(text ?? "").split("\n").map((line, index) => (
+            {(file?.text ?? "").split("\n").map((line, index) => (
               <span class="line" key={index}>
                 {line + "\n"}
               </span>
@@ -455,7 +578,34 @@ type Turn = {
   status?: string;
   cost?: number;
   error?: string;
+  // Loaded with the conversation (the run is over): how many tools it called.
+  toolCalls?: number;
+  // The run's generation (an answer): a `proposed` one shows its proposal.
+  generationId?: string;
+  // The steps the model posted with set_plan; a later plan replaces the earlier one.
+  plan?: string[];
 };
+
+/** A turn of the stored conversation: an answer shows its run's status, cost, tool calls and files. */
+function turnOf(message: Message): Turn {
+  const turn: Turn = {
+    key: message.id,
+    role: message.role,
+    text: message.content,
+    generationId: message.generation_id ?? undefined,
+  };
+  if (!message.run) return turn;
+  return {
+    ...turn,
+    status: message.run.status,
+    cost: message.run.cost,
+    toolCalls: message.run.tool_calls,
+    files: message.run.files_touched.map((path) => ({ path, action: "touched" })),
+  };
+}
+
+/** The run being followed: its conversation and its turn as the stream builds it. */
+type Live = { generationId: string; conversation: string | null; turn: Turn; done: boolean };
 
 function Chat({
   projectId,
@@ -466,10 +616,25 @@ function Chat({
   onFileChanged: (path: string, action: string) => void;
   onLanded: () => Promise<void>;
 }) {
+  const [conversations, setConversations] = useState<Conversation[] | null>(null);
+  // The conversation the chat shows, and the one a prompt continues.
+  const [current, setCurrent] = useState<Conversation | null>(null);
+  const currentId = current?.id ?? null;
+  const currentRef = useRef<string | null>(null);
+  currentRef.current = currentId;
   const [turns, setTurns] = useState<Turn[]>([]);
+  // Whose messages `turns` holds: until the chosen conversation's have loaded, none show.
+  const [turnsOf, setTurnsOf] = useState<string | null>(null);
+  const loadingTurns = turnsOf !== currentId;
+  const [live, setLive] = useState<Live | null>(null);
   const [models, setModels] = useState<Model[]>([]);
   const [model, setModel] = useState("");
   const [prompt, setPrompt] = useState("");
+  // Review before apply: the run ends `proposed`, its changes held to accept (all or some) or dismiss.
+  const [review, setReview] = useState(false);
+  // Bumped when a run ends with a question: the prompt box takes the focus for the answer.
+  const [askFocus, setAskFocus] = useState(0);
+  const promptBox = useRef<HTMLTextAreaElement>(null);
   const [running, setRunning] = useState<Generation | null>(null);
   const [connection, setConnection] = useState("");
   const [after, setAfter] = useState<{ cost: number; balance: number | null } | null>(null);
@@ -477,7 +642,19 @@ function Chat({
   const stop = useRef<(() => void) | null>(null);
   const log = useRef<HTMLOListElement>(null);
 
+  /** The project's conversations (not archived), most recently active first; the shown one kept current. */
+  const loadConversations = async (): Promise<Conversation[]> => {
+    const page = await api<Page<Conversation>>(`builder/projects/${projectId}/conversations/?page_size=200`);
+    setConversations(page.results);
+    setCurrent((old) => (old ? page.results.find((c) => c.id === old.id) ?? old : old));
+    return page.results;
+  };
+
   useEffect(() => {
+    let gone = false;
+    setConversations(null);
+    setCurrent(null);
+    setLive(null);
     api<Model[] | Page<Model>>("builder/models/", { auth: false })
       .then((found) => {
         const list = Array.isArray(found) ? found : found.results;
@@ -485,72 +662,134 @@ function Chat({
         setModel((list.find((m) => m.default) ?? list[0])?.id ?? "");
       })
       .catch(setError);
-    // The conversation so far; then, if a run is still going (a reload, another tab), follow it.
-    api<Page<Message>>(`builder/projects/${projectId}/messages/`)
-      .then((page) => setTurns(page.results.map((m) => ({ key: m.id, role: m.role, text: m.content }))))
-      .then(() => api<Page<Generation>>(`builder/projects/${projectId}/generations/?ordering=-created_at`))
+    // The most recently active conversation; then, if a run is still going (a reload, another tab), follow it.
+    loadConversations()
+      .then((list) => {
+        if (!gone) setCurrent(list[0] ?? null);
+        return api<Page<Generation>>(`builder/projects/${projectId}/generations/?active=true`);
+      })
       .then((page) => {
         const latest = page.results[0];
-        if (latest && !TERMINAL.has(latest.status)) {
+        if (latest && !gone) {
           setRunning(latest);
           follow(latest);
         }
       })
-      .catch(() => undefined);
-    return () => stop.current?.();
+      .catch((caught) => !gone && setError(caught));
+    return () => {
+      gone = true;
+      stop.current?.();
+    };
   }, [projectId]);
+
+  // The shown conversation's messages, from the server, whenever another one is chosen.
+  useEffect(() => {
+    if (!currentId) {
+      setTurns([]);
+      setTurnsOf(null);
+      return;
+    }
+    const controller = new AbortController();
+    api<Page<Message>>(`builder/conversations/${currentId}/messages/?page_size=200`, { signal: controller.signal })
+      .then((page) => {
+        setTurns(page.results.map(turnOf));
+        setTurnsOf(currentId);
+        // A run that ended meanwhile is stored now: its live copy would show it twice.
+        setLive((old) => (old?.done && page.results.some((m) => m.generation_id === old.generationId) ? null : old));
+      })
+      .catch((caught) => {
+        if (controller.signal.aborted) return;
+        // Deleted meanwhile (another tab): the most recent other one shows instead.
+        if (caught instanceof ApiError && caught.status === 404)
+          void loadConversations().then((list) => setCurrent(list[0] ?? null), setError);
+        else setError(caught);
+      });
+    return () => controller.abort();
+  }, [currentId]);
+
+  // A run that ended joins its conversation's turns when shown; otherwise its messages load with it later.
+  useEffect(() => {
+    if (!live?.done) return;
+    const ended = live;
+    if (ended.conversation === currentRef.current) setTurns((old) => [...old, ended.turn]);
+    setLive(null);
+  }, [live]);
+
+  const stored = loadingTurns ? [] : turns;
+  const shown = live && live.conversation === currentId ? [...stored, live.turn] : stored;
 
   useEffect(() => {
     // Scroll the conversation itself, never the page around it.
     if (log.current) log.current.scrollTop = log.current.scrollHeight;
-  }, [turns]);
-
-  const update = (key: string, change: (turn: Turn) => Turn) =>
-    setTurns((old) => old.map((turn) => (turn.key === key ? change(turn) : turn)));
+  }, [shown.length, live?.turn]);
 
   const follow = (generation: Generation) => {
     const key = `run-${generation.id}`;
-    setTurns((old) => [...old, { key, role: "assistant", text: "", tools: [], files: [], status: generation.status }]);
+    stop.current?.();
+    setLive({
+      generationId: generation.id,
+      conversation: generation.conversation_id,
+      turn: {
+        key,
+        role: "assistant",
+        text: "",
+        tools: [],
+        files: [],
+        status: generation.status,
+        generationId: generation.id,
+      },
+      done: false,
+    });
+    const update = (change: (turn: Turn) => Turn, done = false) =>
+      setLive((old) => (old && old.generationId === generation.id ? { ...old, turn: change(old.turn), done } : old));
     stop.current = followGeneration(generation.id, {
       onState: (state) => setConnection(state === "open" || state === "closed" ? "" : state),
       onEvent: (event: StreamEvent) => {
         const data = event.data ?? {};
         switch (event.event) {
           case "status":
-            update(key, (t) => ({ ...t, status: data.status }));
+            update((t) => ({ ...t, status: data.status }));
             break;
           case "text":
-            update(key, (t) => ({ ...t, text: t.text + (data.delta ?? "") }));
+            update((t) => ({ ...t, text: t.text + (data.delta ?? "") }));
             break;
           case "tool_call":
-            update(key, (t) => ({
+            update((t) => ({
               ...t,
               tools: [...(t.tools ?? []), { id: data.id, name: data.name, path: data.arguments?.path }],
             }));
             break;
           case "tool_result":
-            update(key, (t) => ({
+            update((t) => ({
               ...t,
               tools: (t.tools ?? []).map((tool) => (tool.id === data.id ? { ...tool, ok: data.ok } : tool)),
             }));
             break;
           case "file_changed":
-            update(key, (t) => ({ ...t, files: mergeChange(t.files ?? [], data.path, data.action) }));
+            update((t) => ({ ...t, files: mergeChange(t.files ?? [], data.path, data.action) }));
             onFileChanged(data.path, data.action);
             break;
+          case "plan":
+            update((t) => ({ ...t, plan: Array.isArray(data.steps) ? data.steps.map(String) : [] }));
+            break;
           case "usage":
-            update(key, (t) => ({ ...t, cost: data.cost }));
+            update((t) => ({ ...t, cost: data.cost }));
             break;
           default:
             if (TERMINAL.has(event.event)) {
-              update(key, (t) => ({
-                ...t,
-                status: data.status ?? event.event,
-                cost: data.cost,
-                text: t.text || data.summary || "",
-                error: data.error?.message,
-              }));
+              update(
+                (t) => ({
+                  ...t,
+                  status: data.status ?? event.event,
+                  cost: data.cost,
+                  // A question is the summary itself, whatever text came before it.
+                  text: event.event === "needs_input" ? data.summary || t.text : t.text || data.summary || "",
+                  error: data.error?.message,
+                }),
+                true,
+              );
               setRunning(null);
+              if (event.event === "needs_input") setAskFocus((n) => n + 1);
               void onLanded().then(() =>
                 api<Balance>("payments/balance/")
                   .then((b) => setAfter({ cost: data.cost ?? 0, balance: b.available }))
@@ -571,12 +810,23 @@ function Chat({
     try {
       const generation = await api<Generation>(`builder/projects/${projectId}/generations/`, {
         method: "POST",
-        json: { prompt: text, mode: "build", ...(model ? { model } : {}) },
+        json: {
+          prompt: text,
+          mode: "build",
+          ...(model ? { model } : {}),
+          ...(currentId ? { conversation: currentId } : {}),
+          ...(review ? { apply: "review" } : {}),
+        },
       });
       setPrompt("");
-      setTurns((old) => [...old, { key: `prompt-${generation.id}`, role: "user", text }]);
+      if (generation.conversation_id === currentRef.current && generation.conversation_id === turnsOf)
+        setTurns((old) => [...old, { key: `prompt-${generation.id}`, role: "user", text }]);
       setRunning(generation);
       follow(generation);
+      // Its conversation is the most recently active now, and named after the prompt if it had no title.
+      const list = await loadConversations();
+      if (generation.conversation_id !== currentRef.current)
+        setCurrent(list.find((c) => c.id === generation.conversation_id) ?? null);
     } catch (caught) {
       setError(caught);
     }
@@ -591,14 +841,84 @@ function Chat({
     }
   };
 
+  const select = (conversation: Conversation | null) => {
+    setError(null);
+    setAfter(null);
+    setCurrent(conversation);
+  };
+
+  /** What the picker did: after archiving or deleting the shown one, the most recent other one shows. */
+  const changed = async (change: ConversationChange) => {
+    const list = await loadConversations();
+    const changedId = change.conversation.id;
+    if (change.kind === "created") select(list.find((c) => c.id === changedId) ?? change.conversation);
+    else if (change.kind === "renamed" || change.kind === "unarchived")
+      setCurrent((old) => (old?.id === changedId ? change.conversation : old));
+    else if (currentRef.current === changedId) select(list[0] ?? null);
+  };
+
+  const busy = running ? running.conversation_id : null;
+  const elsewhere = running && busy !== currentId ? conversations?.find((c) => c.id === busy) ?? null : null;
+  const archived = Boolean(current?.archived);
+  // The shown conversation ends with the model's question: the next prompt is its answer.
+  const lastTurn = shown[shown.length - 1];
+  const awaiting = !running && !loadingTurns && lastTurn?.role === "assistant" && lastTurn.status === "needs_input";
+
+  useEffect(() => {
+    if (askFocus) promptBox.current?.focus();
+  }, [askFocus, running]);
+
   return (
     <section class="chat" aria-labelledby="chat-title">
       <h2 id="chat-title">Builder</h2>
-      <ol class="turns" ref={log} aria-live="polite" aria-relevant="additions text" data-testid="chat-log">
-        {turns.length === 0 && <li class="muted small">Describe the website you want, or a change to make.</li>}
-        {turns.map((turn) => (
+      <ConversationPicker
+        projectId={projectId}
+        conversations={conversations}
+        selected={current}
+        busy={busy}
+        onSelect={select}
+        onChange={changed}
+      />
+      <ol
+        class="turns"
+        ref={log}
+        aria-live="polite"
+        aria-relevant="additions text"
+        aria-label={current ? `Messages of ${titleOf(current)}` : "Messages"}
+        data-testid="chat-log"
+        data-conversation={currentId ?? ""}
+        aria-busy={loadingTurns}
+      >
+        {shown.length === 0 && (
+          <li class="muted small">
+            {loadingTurns ? "Loading the conversation…" : "Describe the website you want, or a change to make."}
+          </li>
+        )}
+        {shown.map((turn) => (
           <li key={turn.key} class={`turn ${turn.role}`} data-status={turn.status}>
-            {turn.text && <p class="text">{turn.text}</p>}
+            {turn.role === "assistant" && turn.status === "needs_input" ? (
+              <div class="question" data-testid="question">
+                <p class="question-label">The builder asks:</p>
+                <p class="text">{turn.text}</p>
+                {awaiting && turn === lastTurn && (
+                  <p class="small">Waiting for your answer: write it below, your next prompt answers it.</p>
+                )}
+              </div>
+            ) : (
+              turn.text && <p class="text">{turn.text}</p>
+            )}
+            {!!turn.plan?.length && (
+              <div class="plan" data-testid="run-plan">
+                <p class="plan-title" id={`plan-${turn.key}`}>
+                  Plan
+                </p>
+                <ol aria-labelledby={`plan-${turn.key}`}>
+                  {turn.plan.map((step, index) => (
+                    <li key={index}>{step}</li>
+                  ))}
+                </ol>
+              </div>
+            )}
             {!!turn.tools?.length && (
               <ul class="tools" aria-label="Tool calls">
                 {turn.tools.map((tool) => (
@@ -623,6 +943,12 @@ function Chat({
                   <>
                     <span class={`pill ${turn.status}`}>{turn.status.replaceAll("_", " ")}</span>
                     {turn.cost !== undefined && <> · cost {credits(turn.cost)}</>}
+                    {turn.toolCalls !== undefined && (
+                      <>
+                        {" "}
+                        · {turn.toolCalls} tool call{turn.toolCalls === 1 ? "" : "s"}
+                      </>
+                    )}
                   </>
                 ) : (
                   <span class="pill running">{turn.status}…</span>
@@ -630,9 +956,26 @@ function Chat({
                 {turn.error && <span class="error-inline"> {turn.error}</span>}
               </p>
             )}
+            {turn.role === "assistant" && turn.status === "proposed" && turn.generationId && (
+              <ProposalView
+                generationId={turn.generationId}
+                onApplied={onLanded}
+                reveal={turn.key.startsWith("run-")}
+              />
+            )}
           </li>
         ))}
       </ol>
+      {running && busy !== currentId && (
+        <p class="note small" role="status" data-testid="run-elsewhere">
+          A run is going in {elsewhere ? `“${titleOf(elsewhere)}”` : "another conversation"}.{" "}
+          {elsewhere && (
+            <button type="button" class="link" onClick={() => select(elsewhere)}>
+              Show it
+            </button>
+          )}
+        </p>
+      )}
       {connection && (
         <p class="muted small" role="status">
           {connection === "reconnecting" ? "Connection lost; reconnecting…" : "Connecting…"}
@@ -645,19 +988,34 @@ function Chat({
         </p>
       )}
       <ErrorNote error={error} />
+      {archived && (
+        <p class="note small" data-testid="archived-note">
+          This conversation is archived: unarchive it to continue it.
+        </p>
+      )}
       <form class="composer" onSubmit={send}>
-        <label for="prompt">What should the builder do?</label>
+        <label for="prompt">{awaiting ? "Your answer to the builder's question" : "What should the builder do?"}</label>
         <textarea
           id="prompt"
+          ref={promptBox}
           rows={3}
           value={prompt}
-          placeholder="A bakery in Lisbon with a menu and opening hours"
+          placeholder={awaiting ? "Your answer" : "A bakery in Lisbon with a menu and opening hours"}
           onInput={(e) => setPrompt(e.currentTarget.value)}
           onKeyDown={(e) => {
-            if (e.key === "Enter" && (e.metaKey || e.ctrlKey)) void send(e);
+            if (e.key === "Enter" && (e.metaKey || e.ctrlKey) && !running && !archived) void send(e);
           }}
-          disabled={Boolean(running)}
+          disabled={Boolean(running) || archived}
         />
+        <label class="inline check small">
+          <input
+            type="checkbox"
+            checked={review}
+            onChange={(e) => setReview(e.currentTarget.checked)}
+            disabled={Boolean(running) || archived}
+          />
+          Review changes before applying
+        </label>
         <div class="row">
           <label class="inline">
             <span class="visually-hidden">Model</span>
@@ -674,8 +1032,8 @@ function Chat({
               Cancel run
             </button>
           ) : (
-            <button class="primary" type="submit" disabled={!prompt.trim()}>
-              Build
+            <button class="primary" type="submit" disabled={!prompt.trim() || archived}>
+              {awaiting ? "Send answer" : "Build"}
             </button>
           )}
         </div>

@@ -30,6 +30,7 @@ export function ProjectsPage() {
         <h1 tabIndex={-1}>Your projects</h1>
       </div>
       <CreateProject templates={templates} />
+      <ImportProject />
       <ErrorNote error={error} />
       <section aria-labelledby="list-title">
         <h2 id="list-title" class="visually-hidden">
@@ -106,6 +107,62 @@ function CreateProject({ templates }: { templates: Template[] }) {
       </div>
       {fieldError(error, "name") && <p class="field-error">{fieldError(error, "name")}</p>}
       {error && !fieldError(error, "name") && <ErrorNote error={error} />}
+    </form>
+  );
+}
+
+/** Why an archive was refused, in words a person can act on (the API's own message, and the entry at fault). */
+function importProblem(error: ApiError): string {
+  if (error.status === 413) return "This archive is too large to import. Remove big files (videos, builds) and try again.";
+  const entry = typeof error.details?.entry === "string" ? ` (${error.details.entry})` : "";
+  const field = fieldError(error, "file") || fieldError(error, "name");
+  return `The archive was not imported: ${field || error.message}${entry}`;
+}
+
+function ImportProject() {
+  const [file, setFile] = useState<File | null>(null);
+  const [error, setError] = useState<string>("");
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (!file) return;
+    setBusy(true);
+    setError("");
+    const form = new FormData();
+    form.append("file", file);
+    try {
+      const project = await api<Project>("projects/import/", { method: "POST", body: form });
+      navigate(`/projects/${project.id}`);
+    } catch (caught) {
+      setError(caught instanceof ApiError ? importProblem(caught) : "The server cannot be reached.");
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="card create" onSubmit={submit} aria-labelledby="import-title">
+      <h2 id="import-title">Import a zip</h2>
+      <div class="row">
+        <label class="grow">
+          Zip archive
+          <input
+            type="file"
+            accept=".zip,application/zip"
+            onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+            aria-invalid={Boolean(error)}
+            aria-describedby={error ? "import-error" : undefined}
+          />
+        </label>
+        <button type="submit" disabled={busy || !file}>
+          {busy ? "Importing…" : "Import project"}
+        </button>
+      </div>
+      {error && (
+        <p class="error" role="alert" id="import-error">
+          {error}
+        </p>
+      )}
     </form>
   );
 }
