@@ -104,7 +104,7 @@ def conversation_rewind(*, user_id, conversation_id, message_id) -> Rewound:
             project_id=generation.project_id,
             owner_id=user_id,
             revision=generation.base_revision,
-            message=f"Rewind to before: {' '.join(generation.prompt.split())[:TITLE_FROM_PROMPT_CHARS]}",
+            message=f"Rewind to before: {_shortened(generation.prompt)}",
         )
         revision = landed["number"]
     prompt = (
@@ -150,6 +150,11 @@ def conversation_for_run(*, user_id, project_id, conversation_id=None, prompt: s
     conversation.last_active_at = timezone.now()
     if not conversation.title:
         # An untitled conversation is named after its first prompt, as people name threads.
-        conversation.title = " ".join(prompt.split())[:TITLE_FROM_PROMPT_CHARS]
+        conversation.title = _shortened(prompt)
     conversation.save(update_fields=["last_active_at", "title"])
     return conversation
+
+
+def _shortened(prompt: str) -> str:
+    """A prompt on one line, cut to a title's length."""
+    return " ".join(prompt.split())[:TITLE_FROM_PROMPT_CHARS]
