@@ -27,6 +27,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
@@ -115,6 +116,9 @@ class Run:
     finished: float | None = None  # … to the terminal event
     outcome: str = ""  # the terminal event's type, or what went wrong
     events: int = 0
+    generation_id: str = ""
+    posted_at: float | None = None  # the wall clock when the POST was sent
+    first_token_at: float | None = None  # … when the first token event arrived
 
 
 def run_one(run: Run, gateway: str, timeout: float, start_at: float) -> Run:
@@ -122,7 +126,7 @@ def run_one(run: Run, gateway: str, timeout: float, start_at: float) -> Run:
     session = requests.Session()
     try:
         headers = run.user.headers()
-        posted = time.monotonic()
+        posted, run.posted_at = time.monotonic(), time.time()
         response = session.post(
             f"{gateway}/api/v1/builder/projects/{run.project_id}/generations/",
             json={"prompt": PROMPT},
@@ -133,6 +137,7 @@ def run_one(run: Run, gateway: str, timeout: float, start_at: float) -> Run:
             run.outcome = f"POST {response.status_code} {_error_code(response)}"
             return run
         run.accepted = time.monotonic() - posted
+        run.generation_id = response.json()["id"]
         url = f"{gateway}{response.json()['events_url']}"
         with session.get(
             url, headers={**headers, "Accept": "text/event-stream"}, stream=True, timeout=READ_TIMEOUT
@@ -163,6 +168,7 @@ def _follow(run: Run, stream: requests.Response, posted: float, timeout: float) 
             run.running = now
         if kind in ("text", "tool_call") and run.first_token is None:
             run.first_token = now
+            run.first_token_at = time.time()
         if kind in TERMINAL:
             run.finished = now
             run.outcome = kind
@@ -435,6 +441,7 @@ class Measured:
     sampler: Sampler
     idle: dict[str, int]  # RSS of each group before the runs, bytes
     client_cpu: float  # CPU seconds this script used meanwhile
+    phases: dict[str, list[float]]  # phase -> milliseconds each run spent in it (see `phases_of`)
 
 
 def measure(system: System, options, runs: list[Run]) -> Measured:
@@ -479,7 +486,82 @@ def measure(system: System, options, runs: list[Run]) -> Measured:
     client_cpu = sum(os.times()[:2]) - client_cpu
     demo = requests.get(f"{system.demo_url}/_control/stats", timeout=10).json()
     watcher.join(timeout=5)
-    return Measured(done, elapsed, demo, first_calls, sampler, idle, client_cpu)
+    calls = requests.get(f"{system.demo_url}/_control/calls", timeout=10).json()["calls"]
+    phases = phases_of(done, _milestones(system.database_urls["builder"]), calls)
+    return Measured(done, elapsed, demo, first_calls, sampler, idle, client_cpu, phases)
+
+
+# ---- where the time to first token goes ----
+
+PHASES = (
+    ("POST → a worker picks the run up", "picked_up"),
+    ("pick-up → first model request", "model_request"),
+    ("model request → its first byte (demo)", "model_first_byte"),
+    ("first byte → first token event stored", "stored"),
+    ("stored → delivered to the client", "delivered"),
+)
+
+
+def _milestones(database_url: str) -> dict[str, tuple[float, float | None, float | None]]:
+    """generation id (hex) -> when its row was written, when a worker picked it up, and when its first
+    `text`/`tool_call` event was stored: seconds since the epoch, from the builder's own database."""
+    query = (
+        "SELECT g.id, g.created_at, g.started_at, MIN(e.created_at) FROM generations_generation g "
+        "LEFT JOIN generations_event e ON e.generation_id = g.id AND e.type IN ('text', 'tool_call') "
+        "GROUP BY g.id, g.created_at, g.started_at"
+    )
+    if database_url.startswith("postgres"):
+        import psycopg2
+
+        database = psycopg2.connect(database_url)
+    else:
+        import sqlite3
+
+        database = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    try:
+        cursor = database.cursor()
+        cursor.execute(query)
+        rows = cursor.fetchall()
+    finally:
+        database.close()
+    return {uuid.UUID(str(row[0])).hex: tuple(_epoch(value) for value in row[1:]) for row in rows}
+
+
+def _epoch(value) -> float | None:
+    """A timestamp as the database gives it (an aware datetime, or SQLite's UTC text) in epoch seconds."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    return value.timestamp()
+
+
+def phases_of(runs: list[Run], milestones: dict, calls: list[dict]) -> dict[str, list[float]]:
+    """Each run's time to first token cut at its milestones, in milliseconds.
+
+    The clocks: the client's (POST, delivery), the builder's database (row, pick-up, first event),
+    the demo model's (its first request of the run, named `<generation id>/1`); one machine's.
+    """
+    first_calls = {call["id"].split("/")[0].replace("-", ""): call for call in calls if call["id"].endswith("/1")}
+    phases: dict[str, list[float]] = {key: [] for _, key in PHASES}
+    for run in runs:
+        if run.first_token_at is None or not run.generation_id:
+            continue
+        key = uuid.UUID(run.generation_id).hex
+        _, picked_up, stored = milestones.get(key, (None, None, None))
+        call = first_calls.get(key)
+        if picked_up is None or stored is None or call is None:
+            continue
+        spans = {
+            "picked_up": picked_up - run.posted_at,
+            "model_request": call["received_at"] - picked_up,
+            "model_first_byte": call["first_byte_at"] - call["received_at"],
+            "stored": stored - call["first_byte_at"],
+            "delivered": run.first_token_at - stored,
+        }
+        for name, seconds in spans.items():
+            phases[name].append(seconds * 1000)
+    return phases
 
 
 def _first_calls(stats_url: str, runs: list[Run], into: dict) -> None:
@@ -530,6 +612,10 @@ def report(options, measured: Measured) -> int:
         )
     )
     print(row("POST → terminal event", percentiles([run.finished * 1000 for run in done if run.finished])))
+    counted = len(next(iter(measured.phases.values()), []))
+    print(f"where the first token's time goes ({counted} runs; the phases add up to POST → first token):")
+    for title, key in PHASES:
+        print(row(title, percentiles(measured.phases[key])))
     print("peak RSS of the builder's processes (sampled every 0.2s from /proc):")
     for name in ("builder web", "builder workers"):
         peak, count = sampler.peaks.get(name, 0), sampler.processes.get(name, 0)

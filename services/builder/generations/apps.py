@@ -7,3 +7,7 @@ class GenerationsConfig(AppConfig):
     name = "generations"
     verbose_name = "Generations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Queuing a run wakes the workers (its receiver connects on import).
+        from generations import wakeup  # noqa: F401

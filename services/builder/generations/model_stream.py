@@ -142,9 +142,13 @@ def open_stream(
     schemas,
     max_tokens: int,
     run_id,
+    request_id: str | None = None,
     options: dict | None = None,
 ):
     """Ask the model for one turn, streaming; a refusal or an unreachable model ends the run.
+
+    `request_id` goes out as `X-Client-Request-Id`, which OpenAI keeps with the request: a slow
+    or failed call can be traced to its run from either side.
 
     An endpoint that refuses the key, does not know the model or does not speak the protocol is
     misconfigured, which no retry mends: the run fails at no cost, and the catalog notes it.
@@ -158,6 +162,7 @@ def open_stream(
             stream=True,
             stream_options={"include_usage": True},
             max_tokens=max_tokens,
+            extra_headers={"X-Client-Request-Id": request_id} if request_id else None,
             # Only what the catalog says the model takes (checked when the run was accepted).
             **(options or {}),
         )

@@ -56,6 +56,7 @@ class Run:
         self._text_buffer: list[str] = []
         self._last_flush = time.monotonic()
         self._streaming = False
+        self._model_requests = 0
         # What the model asked the user (its ask_user tool), which ends the run waiting for the answer.
         self.question: str | None = None
         endpoint = registry.endpoint_for(self.model)
@@ -252,6 +253,7 @@ class Run:
         # While the answer streams the run holds no database connection (each event takes one briefly).
         release_connection()
         self._streaming = True
+        self._model_requests += 1
         try:
             stream = model_stream.open_stream(
                 self.client,
@@ -260,6 +262,7 @@ class Run:
                 schemas=schemas,
                 max_tokens=max_tokens,
                 run_id=self.generation.id,
+                request_id=f"{self.generation.id}/{self._model_requests}",
                 options=self.generation.options,
             )
             return model_stream.stream_turn(

@@ -150,6 +150,9 @@ class DemoModel:
     def stats(self) -> dict:
         return requests.get(f"{self.url}/_control/stats", timeout=5).json()
 
+    def calls(self) -> list[dict]:
+        return requests.get(f"{self.url}/_control/calls", timeout=5).json()["calls"]
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)

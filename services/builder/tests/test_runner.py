@@ -54,6 +54,19 @@ def test_a_build_from_an_empty_project_lands_as_one_revision_with_valid_html(dem
     assert payments.hold_for(generation.id)["status"] == "captured"
 
 
+def test_each_model_request_names_its_run_and_its_turn(demo, fakes, user_id):
+    projects, _ = fakes
+    project_id = projects.add(user_id)
+    demo.reset()
+
+    generation = run(start(user_id, project_id)["id"])
+
+    assert generation.status == Status.DONE, generation.error_message
+    ids = [call["id"] for call in demo.calls()]
+    assert ids == [f"{generation.id}/{turn}" for turn in range(1, len(ids) + 1)]
+    assert len(ids) >= 2  # the tool calls, then the closing answer
+
+
 def test_a_follow_up_prompt_edits_with_edit_file(demo, fakes, user_id):
     projects, _ = fakes
     project_id = projects.add(user_id)

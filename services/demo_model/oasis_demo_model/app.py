@@ -171,7 +171,9 @@ async def chat_completions(request: Request):
         model=chat.model,
         include_usage=chat.include_usage,
     )
-    return CompletionResponse(state, chat, envelope, reply, usage, fault, received)
+    return CompletionResponse(
+        state, chat, envelope, reply, usage, fault, received, request.headers.get("x-client-request-id")
+    )
 
 
 REFUSALS = {
@@ -207,6 +209,7 @@ class CompletionResponse:
         usage: Usage,
         fault: Fault | None,
         received: float,
+        client_request_id: str | None = None,
     ):
         self.settings = state.settings
         self.stats = state.stats
@@ -216,6 +219,9 @@ class CompletionResponse:
         self.usage = usage
         self.fault = fault
         self.received = received
+        # The wall clock when the request arrived, for the per-call timings.
+        self.received_at = time.time() - (time.monotonic() - received)
+        self.client_request_id = client_request_id[:200] if client_request_id else None
         self.first_byte_sent = False
         self.request_id = f"req_demo_{uuid.uuid4().hex[:24]}"
 
@@ -301,7 +307,11 @@ class CompletionResponse:
     async def _send_body(self, send: Send, data: bytes, *, more: bool) -> None:
         if not self.first_byte_sent and data:
             self.first_byte_sent = True
-            self.stats.first_byte_ms.append((time.monotonic() - self.received) * 1000)
+            self.stats.call_answered(
+                client_request_id=self.client_request_id,
+                received=self.received_at,
+                latency=time.monotonic() - self.received,
+            )
         await send({"type": "http.response.body", "body": data, "more_body": more})
 
     async def _complete(self, send: Send, broken: bool) -> None:
@@ -393,6 +403,11 @@ async def stats(request: Request) -> JSONResponse:
     return JSONResponse(state.stats.snapshot())
 
 
+async def calls(request: Request) -> JSONResponse:
+    """The latest requests that sent X-Client-Request-Id: when each arrived and got its first byte."""
+    return JSONResponse({"calls": list(request.app.state.demo.stats.calls)})
+
+
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, "error")
@@ -437,6 +452,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes += [
             Route("/_control/faults", faults_queue, methods=["GET", "POST", "DELETE"]),
             Route("/_control/stats", stats, methods=["GET", "DELETE"]),
+            Route("/_control/calls", calls),
         ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.state.demo = DemoState(settings=settings, faults=FaultInjector(settings), stats=Stats())

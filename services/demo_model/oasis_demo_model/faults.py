@@ -122,6 +122,17 @@ class Stats:
         self.first_byte_ms: deque[float] = deque(maxlen=10_000)
         # The sampling options of the latest requests, for tests that check a client sent them.
         self.options: deque[dict[str, Any]] = deque(maxlen=100)
+        # When each request that named itself (X-Client-Request-Id) arrived and got its first byte,
+        # in seconds since the epoch: a benchmark lines them up with its own clock and the client's.
+        self.calls: deque[dict[str, Any]] = deque(maxlen=10_000)
+
+    def call_answered(self, *, client_request_id: str | None, received: float, latency: float) -> None:
+        """A request's first byte went out `latency` seconds after it was received (wall clock)."""
+        self.first_byte_ms.append(latency * 1000)
+        if client_request_id:
+            self.calls.append(
+                {"id": client_request_id, "received_at": received, "first_byte_at": received + latency}
+            )
 
     def snapshot(self) -> dict[str, Any]:
         return {

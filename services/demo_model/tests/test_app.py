@@ -254,6 +254,31 @@ def test_two_hundred_concurrent_streams_all_complete():
     assert stats["in_flight"] == 0
 
 
+def test_calls_that_name_themselves_are_timed_by_the_wall_clock():
+    with running(Settings(port=0, latency_ms=100, access_log=False)) as server:
+        client = server.client()
+        before = time.time()
+        for request_id in ("run-1", None):
+            extra = {"X-Client-Request-Id": request_id} if request_id else {}
+            list(
+                client.chat.completions.create(
+                    model="oasis-demo",
+                    messages=[{"role": "user", "content": "hi"}],
+                    stream=True,
+                    extra_headers=extra,
+                )
+            )
+        after = time.time()
+        _, _, listed = server.request("GET", "/_control/calls")
+        _, _, stats = server.request("GET", "/_control/stats")
+    # Only the call that sent an id is listed; both count in the summary.
+    assert [call["id"] for call in listed["calls"]] == ["run-1"]
+    call = listed["calls"][0]
+    assert before <= call["received_at"] < call["first_byte_at"] <= after
+    assert call["first_byte_at"] - call["received_at"] >= 0.1
+    assert stats["first_byte_ms"]["count"] == 2
+
+
 def test_latency_and_the_token_rate_pace_the_stream():
     with running(Settings(port=0, latency_ms=200, tokens_per_second=400, access_log=False)) as server:
         client = server.client()

@@ -34,6 +34,7 @@ from generations.management.commands.worker_alive import (
     max_silence_seconds,
 )
 from generations.sweeper import sweep
+from generations.wakeup import Alarm
 from oasis_common import env
 
 logger = logging.getLogger("oasis.worker")
@@ -48,7 +49,10 @@ class Command(BaseCommand):
             "--interval",
             type=float,
             default=env.get_float("OASIS_WORKER_POLL_SECONDS", 0.1),
-            help="Seconds between looks at an empty queue: the longest a new run waits to start.",
+            help=(
+                "Seconds between looks at an empty queue: the longest a new run waits to start where "
+                "workers are not woken (SQLite); on PostgreSQL a queued run wakes a worker at once."
+            ),
         )
         parser.add_argument("--grace", type=float, default=env.get_float("OASIS_WORKER_GRACE_SECONDS", 30))
         parser.add_argument(
@@ -82,6 +86,8 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         slots = threading.Semaphore(threads)
+        # Batch runs only what is queued already: nothing to wait for.
+        alarm = None if batch else Alarm()
         futures = set()
         heartbeat = Heartbeat(heartbeat_file(), every=beat_every_seconds())
         loop_done = threading.Event()
@@ -105,12 +111,17 @@ class Command(BaseCommand):
                         if batch and not futures:
                             break
                         futures = {f for f in futures if not f.done()}
-                        stop.wait(interval)
+                        if alarm is None:
+                            stop.wait(interval)
+                        else:
+                            alarm.wait(interval, stop)
                         continue
                     futures.add(pool.submit(self._run, runner, task_result, slots))
             finally:
                 # Out of the loop, beats end on purpose: the grace period below is no wedge.
                 loop_done.set()
+                if alarm is not None:
+                    alarm.close()
             futures = {f for f in futures if not f.done()}
             if futures:
                 logger.warning("Stopping: waiting up to %ss for %d runs", grace, len(futures))
