@@ -235,10 +235,9 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         database = None
         if self.database_url:
-            import psycopg2
+            import psycopg
 
-            database = psycopg2.connect(self.database_url)
-            database.autocommit = True
+            database = psycopg.connect(self.database_url, autocommit=True)
         try:
             while not self.stopped.wait(self.interval):
                 self.sample()
@@ -511,9 +510,9 @@ def _milestones(database_url: str) -> dict[str, tuple[float, float | None, float
         "GROUP BY g.id, g.created_at, g.started_at"
     )
     if database_url.startswith("postgres"):
-        import psycopg2
+        import psycopg
 
-        database = psycopg2.connect(database_url)
+        database = psycopg.connect(database_url)
     else:
         import sqlite3
 

@@ -87,11 +87,9 @@ class _Postgres:
         self.created: list[str] = []
 
     def _admin(self):
-        import psycopg2
+        import psycopg
 
-        connection = psycopg2.connect(self.url)
-        connection.autocommit = True
-        return connection
+        return psycopg.connect(self.url, autocommit=True)
 
     def create(self, name: str) -> str:
         connection = self._admin()

@@ -39,11 +39,18 @@ def once_more_if_dropped(function, *args, **kwargs):
 
 
 def off_request_thread(function):
-    """`function` as a coroutine run on the shared executor, with a checked connection."""
+    """`function` as a coroutine run on the shared executor, with a checked connection given back after.
+
+    A stream waits between its reads; its executor thread keeps no connection meanwhile (with a
+    pool, giving one back and taking it again costs nothing).
+    """
 
     @wraps(function)
     def checked(*args, **kwargs):
         close_old_connections()
-        return once_more_if_dropped(function, *args, **kwargs)
+        try:
+            return once_more_if_dropped(function, *args, **kwargs)
+        finally:
+            release_connection()
 
     return sync_to_async(checked, thread_sensitive=False)

@@ -10,7 +10,6 @@ their own and claim at once.
 from __future__ import annotations
 
 import logging
-import select
 import threading
 import time
 
@@ -69,14 +68,9 @@ class Alarm:
             stopped.wait(seconds)
             return False
         try:
-            readable, _, _ = select.select([raw], [], [], max(seconds, LISTENING_LOOK_SECONDS))
-            if not readable:
-                return False
-            raw.poll()
-            woken = bool(raw.notifies)
-            raw.notifies.clear()
-            return woken
-        except (OSError, ValueError, connections[self.alias].Database.Error) as exc:
+            notices = raw.notifies(timeout=max(seconds, LISTENING_LOOK_SECONDS), stop_after=1)
+            return any(True for _ in notices)
+        except connections[self.alias].Database.Error as exc:
             # A dropped connection: listen again on a new one next time.
             logger.warning("Listening for queued runs failed (%s); looking at the queue instead", exc)
             self.close()
@@ -87,10 +81,9 @@ class Alarm:
             return self.raw
         wrapper = connections[self.alias]
         try:
-            raw = wrapper.get_new_connection(wrapper.get_connection_params())
-            raw.autocommit = True
-            with raw.cursor() as cursor:
-                cursor.execute(f'LISTEN "{CHANNEL}"')
+            # A connection of its own, never the pool's: it listens for as long as the worker runs.
+            raw = wrapper.Database.connect(**wrapper.get_connection_params(), autocommit=True)
+            raw.execute(f'LISTEN "{CHANNEL}"')
         except wrapper.Database.Error as exc:
             self.retry_at = time.monotonic() + RETRY_SECONDS
             logger.warning("Could not listen for queued runs (%s); looking at the queue instead", exc)

@@ -72,7 +72,7 @@ def test_after_its_connection_is_dropped_the_alarm_listens_again_on_a_new_one(
     monkeypatch.setattr(wakeup, "LISTENING_LOOK_SECONDS", 0.05)
     alarm.wait(0, threading.Event())
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [alarm.raw.get_backend_pid()])
+        cursor.execute("SELECT pg_terminate_backend(%s)", [alarm.raw.info.backend_pid])
 
     # The drop is noticed (as a wake-up that is not one, or a failure) and logged; nothing is raised.
     deadline = time.monotonic() + 5

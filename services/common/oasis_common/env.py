@@ -162,8 +162,32 @@ def database_config(name: str, *, sqlite_path: Path) -> dict:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
-    else:
-        config["CONN_HEALTH_CHECKS"] = True
+        return config
+    return postgres_pooled(config)
+
+
+def postgres_pooled(config: dict) -> dict:
+    """A PostgreSQL database's settings with each process's connections in a pool (Django's, psycopg's).
+
+    A request or a run's step takes a connection from the pool and gives it back, instead of
+    opening one (a server process, seconds of CPU under load) and closing it: ASGI requests and
+    a worker's many runs would otherwise connect anew each time. OASIS_DB_POOL_SIZE bounds the
+    connections one process opens, so the server's total is the processes times that;
+    0 turns the pool off (each thread keeps a connection for OASIS_DB_CONN_MAX_AGE seconds).
+    Every connection is checked as it is taken, so one the server dropped is replaced unseen.
+    """
+    config["CONN_HEALTH_CHECKS"] = True
+    size = get_int("OASIS_DB_POOL_SIZE", 10)
+    if size > 0:
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": size,
+            # Waiting longer than this for a free connection fails the request (a 503) instead.
+            "timeout": get_float("OASIS_DB_POOL_TIMEOUT_SECONDS", 10),
+            # Idle connections beyond min_size are closed after this long.
+            "max_idle": 300,
+        }
     return config
 
 

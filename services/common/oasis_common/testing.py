@@ -139,7 +139,7 @@ def settings_for_tests(service: str, *, database_name: str | None = None) -> dic
         # A test database is thrown away: a commit need not wait for its log to reach the disk,
         # which makes every commit, and each flush between transactional tests, much cheaper.
         config.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
-        overrides["DATABASES"] = {"default": config}
+        overrides["DATABASES"] = {"default": env.postgres_pooled(config)}
     key_prefix = f"oasis-test-{uuid.uuid4().hex[:12]}:{service}"
     redis_url = env.get_str("OASIS_TEST_REDIS_URL")
     if redis_url:

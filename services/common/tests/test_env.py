@@ -15,7 +15,8 @@ def environ(monkeypatch):
     """Set variables for one test; everything the module reads starts unset."""
     for name in ("OASIS_ENVIRONMENT", "DATABASE_URL", "REDIS_URL", "OASIS_CACHE_KEY_PREFIX", "OASIS_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("OASIS_DB_CONN_MAX_AGE", raising=False)
+    for name in ("OASIS_DB_CONN_MAX_AGE", "OASIS_DB_POOL_SIZE", "OASIS_DB_POOL_TIMEOUT_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
 
     def set_(**values):
         for name, value in values.items():
@@ -176,15 +177,30 @@ def test_production_refuses_to_start_without_database_url(environ, tmp_path):
     assert not (tmp_path / "db.sqlite3").exists()
 
 
-def test_a_postgres_url_is_parsed_with_pooled_health_checked_connections(environ, tmp_path):
-    environ(DATABASE_URL="postgres://oasis:pa%40ss@db.internal:6543/projects", OASIS_DB_CONN_MAX_AGE="120")
+def test_a_postgres_url_is_parsed_with_a_bounded_pool_of_checked_connections(environ, tmp_path):
+    environ(DATABASE_URL="postgres://oasis:pa%40ss@db.internal:6543/projects", OASIS_DB_POOL_SIZE="4")
     config = env.database_config("DATABASE_URL", sqlite_path=tmp_path / "sqlite" / "db.sqlite3")
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 6543, "projects")
     assert (config["USER"], config["PASSWORD"]) == ("oasis", "pa@ss")
-    assert config["CONN_MAX_AGE"] == 120
+    # Django refuses a pool with persistent connections; the pool keeps them instead.
+    assert config["CONN_MAX_AGE"] == 0
+    assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 4, "timeout": 10.0, "max_idle": 300}
     assert config["CONN_HEALTH_CHECKS"] is True
     assert not (tmp_path / "sqlite").exists()
+
+
+def test_the_pool_is_ten_by_default_and_zero_keeps_a_connection_per_thread_instead(environ, tmp_path):
+    environ(DATABASE_URL="postgres://oasis@db.internal/projects", OASIS_DB_POOL_TIMEOUT_SECONDS="2.5")
+    pooled = env.database_config("DATABASE_URL", sqlite_path=tmp_path / "db.sqlite3")
+    assert pooled["OPTIONS"]["pool"]["max_size"] == 10
+    assert pooled["OPTIONS"]["pool"]["timeout"] == 2.5
+
+    environ(DATABASE_URL="postgres://oasis@db.internal/projects", OASIS_DB_POOL_SIZE="0", OASIS_DB_CONN_MAX_AGE="120")
+    unpooled = env.database_config("DATABASE_URL", sqlite_path=tmp_path / "db.sqlite3")
+    assert "pool" not in unpooled.get("OPTIONS", {})
+    assert unpooled["CONN_MAX_AGE"] == 120
+    assert unpooled["CONN_HEALTH_CHECKS"] is True
 
 
 def test_another_variable_can_name_the_database(environ, tmp_path):
