@@ -1,5 +1,7 @@
 """Tokens third parties can verify safely: discovery, the JWKS, and a refresh token's own audience."""
 
+from datetime import timedelta
+
 import jwt
 import pytest
 from django.conf import settings
@@ -130,6 +132,16 @@ def test_every_token_carries_whole_seconds(api, user, tokens, authed):
         times = {name: claims[name] for name in ("iat", "nbf", "exp")}
         assert all(type(value) is int for value in times.values()), (kind, times)
         assert claims["nbf"] == claims["iat"] < claims["exp"], (kind, times)
+
+
+def test_an_access_token_made_from_an_older_refresh_token_is_valid_from_its_own_issue(user):
+    refresh = RefreshToken.for_user(user)
+    refresh.current_time -= timedelta(seconds=5)
+    refresh.set_iat()
+
+    access = refresh.access_token
+
+    assert access["nbf"] == access["iat"] >= refresh["iat"] + 5
 
 
 # ---- the refresh endpoint ----

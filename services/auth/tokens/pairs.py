@@ -92,6 +92,9 @@ FAMILY_CLAIM = "fam"
 
 class RefreshToken(_KeyringTokenMixin, SimpleRefreshToken):
     access_token_class = AccessToken
+    # An access token is issued now: its own `iat` (never copied) and so its own `nbf`, not the
+    # refresh token's, which may be a second older.
+    no_copy_claims = (*SimpleRefreshToken.no_copy_claims, "nbf")
 
     def __init__(self, token=None, verify: bool = True) -> None:
         super().__init__(token, verify)

@@ -15,6 +15,13 @@ BUILDER = (
     # Limits on accepting work.
     Setting("PROMPT_MAX_CHARS", "OASIS_PROMPT_MAX_CHARS", 8000, int),
     Setting("MAX_RUNNING_PER_USER", "OASIS_MAX_RUNNING_GENERATIONS_PER_USER", 3, int),
+    Setting(
+        "MAX_QUEUED",
+        "OASIS_MAX_QUEUED_GENERATIONS",
+        500,
+        int,
+        help="runs waiting for a worker beyond which new ones are refused (429, Retry-After); 0: no limit",
+    ),
     # Bounds of one run.
     Setting("MAX_TURNS", "OASIS_GENERATION_MAX_TURNS", 12, int),
     Setting("MAX_TOOL_CALLS", "OASIS_GENERATION_MAX_TOOL_CALLS", 60, int),

@@ -37,6 +37,29 @@ class TooManyGenerations(ServiceError):
     message = "You have too many generations running. Wait for one to finish."
 
 
+class BuilderBusy(ServiceError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "builder_busy"
+    message = "More builds are waiting to start than the builder can take now. Try again in a few seconds."
+
+
+# What a refused client is told to wait: about what a full queue takes to drain a little.
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def _admit() -> None:
+    """Refuse a new run while more than the configured number wait for a worker.
+
+    Saturated, the builder says so at once (429 with Retry-After) instead of accepting runs
+    that would wait longer than a client waits for their first token.
+    """
+    limit = settings.OASIS["MAX_QUEUED"]
+    if limit and Generation.objects.filter(status=Status.QUEUED).count() >= limit:
+        raise BuilderBusy(
+            details={"queued_limit": limit}, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+        )
+
+
 class BuildInProgress(Conflict):
     code = "build_in_progress"
     message = "Another build of this project is running. Wait for it or cancel it."
@@ -138,6 +161,7 @@ def generation_create(
     """Accept a generation on the caller's `project` (its metadata, loaded by the view before the body),
     in the conversation named, else the latest one."""
     project_id = project["id"]
+    _admit()
     estimate = estimate_for(
         user_id=user_id,
         project=project,

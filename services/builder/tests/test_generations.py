@@ -98,6 +98,37 @@ def test_the_per_user_limit_on_running_generations(api, fakes, demo_catalog, use
     assert error_code(response) == "too_many_generations"
 
 
+def test_a_builder_with_too_many_runs_waiting_refuses_at_once_with_retry_after(
+    api, fakes, demo_catalog, user_id, settings, other_user_id
+):
+    settings.OASIS = {**settings.OASIS, "MAX_QUEUED": 2, "MAX_RUNNING_PER_USER": 10}
+    projects, payments = fakes
+    # Queued runs of anyone count: the queue is the builder's, not a user's.
+    assert post(client_for(other_user_id), projects.add(other_user_id)).status_code == 202
+    assert post(api, projects.add(user_id)).status_code == 202
+    holds = len(payments.holds)
+
+    response = post(api, projects.add(user_id))
+
+    assert response.status_code == 429
+    assert error_code(response) == "builder_busy"
+    assert response["Retry-After"] == "5"
+    assert response.json()["error"]["details"] == {"queued_limit": 2}
+    assert Generation.objects.count() == 2
+    assert len(payments.holds) == holds
+
+    # Runs a worker has picked up no longer wait: room again.
+    Generation.objects.filter(status=Status.QUEUED).update(status=Status.RUNNING)
+    assert post(api, projects.add(user_id)).status_code == 202
+
+
+def test_no_limit_on_waiting_runs_when_it_is_zero(api, fakes, demo_catalog, user_id, settings):
+    settings.OASIS = {**settings.OASIS, "MAX_QUEUED": 0, "MAX_RUNNING_PER_USER": 10}
+    projects, _ = fakes
+
+    assert all(post(api, projects.add(user_id)).status_code == 202 for _ in range(3))
+
+
 def test_another_users_project_is_404_and_nothing_is_held(other_api, setup):
     _, payments, project_id = setup
 

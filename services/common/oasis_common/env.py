@@ -166,6 +166,9 @@ def database_config(name: str, *, sqlite_path: Path) -> dict:
     return postgres_pooled(config)
 
 
+POOLED_POSTGRES_ENGINE = "oasis_common.postgresql"
+
+
 def postgres_pooled(config: dict) -> dict:
     """A PostgreSQL database's settings with each process's connections in a pool (Django's, psycopg's).
 
@@ -174,11 +177,13 @@ def postgres_pooled(config: dict) -> dict:
     a worker's many runs would otherwise connect anew each time. OASIS_DB_POOL_SIZE bounds the
     connections one process opens, so the server's total is the processes times that;
     0 turns the pool off (each thread keeps a connection for OASIS_DB_CONN_MAX_AGE seconds).
-    Every connection is checked as it is taken, so one the server dropped is replaced unseen.
+    Every connection is checked as it is taken, so one the server dropped is replaced unseen
+    (`db_pool.check_pooled_connection`, through the backend `oasis_common.postgresql`).
     """
     config["CONN_HEALTH_CHECKS"] = True
     size = get_int("OASIS_DB_POOL_SIZE", 10)
     if size > 0:
+        config["ENGINE"] = POOLED_POSTGRES_ENGINE
         config["CONN_MAX_AGE"] = 0
         config.setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,

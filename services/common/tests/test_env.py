@@ -180,7 +180,7 @@ def test_production_refuses_to_start_without_database_url(environ, tmp_path):
 def test_a_postgres_url_is_parsed_with_a_bounded_pool_of_checked_connections(environ, tmp_path):
     environ(DATABASE_URL="postgres://oasis:pa%40ss@db.internal:6543/projects", OASIS_DB_POOL_SIZE="4")
     config = env.database_config("DATABASE_URL", sqlite_path=tmp_path / "sqlite" / "db.sqlite3")
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["ENGINE"] == "oasis_common.postgresql"  # Django's, checking pooled connections our way
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 6543, "projects")
     assert (config["USER"], config["PASSWORD"]) == ("oasis", "pa@ss")
     # Django refuses a pool with persistent connections; the pool keeps them instead.
@@ -199,6 +199,7 @@ def test_the_pool_is_ten_by_default_and_zero_keeps_a_connection_per_thread_inste
     environ(DATABASE_URL="postgres://oasis@db.internal/projects", OASIS_DB_POOL_SIZE="0", OASIS_DB_CONN_MAX_AGE="120")
     unpooled = env.database_config("DATABASE_URL", sqlite_path=tmp_path / "db.sqlite3")
     assert "pool" not in unpooled.get("OPTIONS", {})
+    assert unpooled["ENGINE"] == "django.db.backends.postgresql"
     assert unpooled["CONN_MAX_AGE"] == 120
     assert unpooled["CONN_HEALTH_CHECKS"] is True
 

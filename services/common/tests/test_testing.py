@@ -28,7 +28,7 @@ def environ(monkeypatch):
 def test_the_test_database_is_named_per_suite(environ, database_name, expected):
     environ(OASIS_TEST_DATABASE_URL="postgres://postgres@db:5432/postgres")
     database = settings_for_tests("payments", database_name=database_name)["DATABASES"]["default"]
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["ENGINE"] == "oasis_common.postgresql"
     assert (database["HOST"], database["NAME"]) == ("db", expected)
 
 

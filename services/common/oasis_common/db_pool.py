@@ -1,0 +1,35 @@
+"""The check a pooled PostgreSQL connection passes before a request or a run gets it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from psycopg_pool import ConnectionPool
+
+logger = logging.getLogger("oasis.db")
+
+_checking_all = threading.local()
+
+
+def check_pooled_connection(connection) -> None:
+    """Raise if the server dropped `connection`; the pool then gives out another.
+
+    A dropped connection is rarely alone: a restart, a failover or an operator's
+    `pg_terminate_backend` drops every idle one. Handed out one by one, each dead one would
+    cost the waiting request a longer pause (the pool backs off between failed checks: 0, 1,
+    2, 4 s…), past its timeout. So the first dead one found makes the pool test all its idle
+    connections at once and replace the dead: the request then waits for one new connection.
+    """
+    try:
+        ConnectionPool.check_connection(connection)
+    except Exception:
+        pool = getattr(connection, "_pool", None)
+        if pool is not None and not getattr(_checking_all, "active", False):
+            logger.warning("A pooled database connection was dropped; checking the idle ones")
+            _checking_all.active = True
+            try:
+                pool.check()
+            finally:
+                _checking_all.active = False
+        raise
