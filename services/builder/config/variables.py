@@ -22,6 +22,13 @@ BUILDER = (
         int,
         help="runs waiting for a worker beyond which new ones are refused (429, Retry-After); 0: no limit",
     ),
+    Setting(
+        "MAX_STARTING",
+        "OASIS_MAX_STARTING_GENERATIONS",
+        16,
+        int,
+        help="runs one web process starts at once; more wait 2 s for a turn, then are refused (429); 0: no limit",
+    ),
     # Bounds of one run.
     Setting("MAX_TURNS", "OASIS_GENERATION_MAX_TURNS", 12, int),
     Setting("MAX_TOOL_CALLS", "OASIS_GENERATION_MAX_TOOL_CALLS", 60, int),

@@ -37,6 +37,20 @@ class ProjectGenerationsView(OwnedProjectView):
     filter_backends = [OrderingFilter]
     ordering_fields = ("created_at", "cost")
     ordering = "-created_at"
+    _give_turn_back = None
+
+    def load_owned(self, request, **url_kwargs) -> None:
+        if request.method == "POST":
+            # A start takes its turn before projects is asked whose the project is: a burst of
+            # starts waits here (or is refused, 429), not in front of projects.
+            self._give_turn_back = lifecycle.start_turn()
+        super().load_owned(request, **url_kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        give_back, self._give_turn_back = self._give_turn_back, None
+        if give_back is not None:
+            give_back()
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         request=GenerationCreateSerializer,

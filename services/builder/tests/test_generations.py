@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from generations import lifecycle
 from generations.models import Event, Generation, Message, Status
 from tests.conftest import client_for
 
@@ -120,6 +121,42 @@ def test_a_builder_with_too_many_runs_waiting_refuses_at_once_with_retry_after(
     # Runs a worker has picked up no longer wait: room again.
     Generation.objects.filter(status=Status.QUEUED).update(status=Status.RUNNING)
     assert post(api, projects.add(user_id)).status_code == 202
+
+
+def test_a_process_starting_as_many_runs_as_it_may_refuses_one_more_after_a_short_wait(
+    api, fakes, demo_catalog, user_id, settings, monkeypatch
+):
+    settings.OASIS = {**settings.OASIS, "MAX_STARTING": 1}
+    monkeypatch.setattr(lifecycle, "START_WAIT_SECONDS", 0.05)
+    projects, payments = fakes
+    slot = lifecycle._slots(1)
+    assert slot.acquire(timeout=1)  # another request of this process is starting a run
+    try:
+        response = post(api, projects.add(user_id))
+    finally:
+        slot.release()
+
+    assert response.status_code == 429
+    assert error_code(response) == "builder_busy"
+    assert response["Retry-After"] == "5"
+    assert response.json()["error"]["details"] == {"starting_limit": 1}
+    assert not Generation.objects.exists()
+    assert not payments.holds
+    # Its turn given back, the next start goes through (and gives its own back).
+    assert post(api, projects.add(user_id)).status_code == 202
+    assert post(api, projects.add(user_id)).status_code == 202
+
+
+def test_a_refused_start_gives_its_turn_back(api, other_api, fakes, demo_catalog, user_id, settings):
+    settings.OASIS = {**settings.OASIS, "MAX_STARTING": 1}
+    projects, _ = fakes
+    project_id = projects.add(user_id)
+
+    assert post(other_api, project_id).status_code == 404
+    assert post(api, project_id, prompt="").status_code == 400
+    assert post(api, project_id).status_code == 202
+    assert lifecycle._slots(1).acquire(blocking=False)
+    lifecycle._slots(1).release()
 
 
 def test_no_limit_on_waiting_runs_when_it_is_zero(api, fakes, demo_catalog, user_id, settings):
