@@ -27,7 +27,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -531,7 +531,7 @@ def _epoch(value) -> float | None:
     if value is None:
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value.timestamp()
 
 
@@ -541,7 +541,9 @@ def phases_of(runs: list[Run], milestones: dict, calls: list[dict]) -> dict[str,
     The clocks: the client's (POST, delivery), the builder's database (row, pick-up, first event),
     the demo model's (its first request of the run, named `<generation id>/1`); one machine's.
     """
-    first_calls = {call["id"].split("/")[0].replace("-", ""): call for call in calls if call["id"].endswith("/1")}
+    first_calls = {
+        uuid.UUID(call["id"].split("/")[0]).hex: call for call in calls if call["id"].endswith("/1")
+    }
     phases: dict[str, list[float]] = {key: [] for _, key in PHASES}
     for run in runs:
         if run.first_token_at is None or not run.generation_id:

@@ -27,7 +27,7 @@ BUILDER = (
         "OASIS_MAX_STARTING_GENERATIONS",
         16,
         int,
-        help="runs one web process starts at once; more wait 2 s for a turn, then are refused (429); 0: no limit",
+        help="runs one web process starts at once; more wait 2 s for a turn, then are refused; 0: no limit",
     ),
     # Bounds of one run.
     Setting("MAX_TURNS", "OASIS_GENERATION_MAX_TURNS", 12, int),

@@ -11,7 +11,7 @@ from generations.tasks import run_generation
 from generations.wakeup import Alarm
 
 on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="notifications are PostgreSQL's (SQLite workers look every 0.1 s)"
+    connection.vendor != "postgresql", reason="notifications are PostgreSQL's (SQLite workers look at 0.1 s)"
 )
 
 
@@ -58,9 +58,13 @@ def test_a_queuing_that_rolls_back_wakes_no_one(alarm, database_queue, transacti
     monkeypatch.setattr(wakeup, "LISTENING_LOOK_SECONDS", 0.05)
     alarm.wait(0, threading.Event())
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        queue_a_run()
-        raise RuntimeError("the request failed after queuing")
+    def queue_then_fail() -> None:
+        with transaction.atomic():
+            queue_a_run()
+            raise RuntimeError("the request failed after queuing")
+
+    with pytest.raises(RuntimeError):
+        queue_then_fail()
 
     assert not woken_within(alarm, 0.5)
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from psycopg_pool import ConnectionPool
 
 logger = logging.getLogger("oasis.db")
-
-_checking_all = threading.local()
 
 
 def check_pooled_connection(connection) -> None:
@@ -24,12 +21,10 @@ def check_pooled_connection(connection) -> None:
     try:
         ConnectionPool.check_connection(connection)
     except Exception:
+        # The pool marks a connection it hands out as its own; its `check()` tests the idle ones
+        # with psycopg's plain check, never this one.
         pool = getattr(connection, "_pool", None)
-        if pool is not None and not getattr(_checking_all, "active", False):
+        if pool is not None:
             logger.warning("A pooled database connection was dropped; checking the idle ones")
-            _checking_all.active = True
-            try:
-                pool.check()
-            finally:
-                _checking_all.active = False
+            pool.check()
         raise

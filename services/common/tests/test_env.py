@@ -196,7 +196,11 @@ def test_the_pool_is_ten_by_default_and_zero_keeps_a_connection_per_thread_inste
     assert pooled["OPTIONS"]["pool"]["max_size"] == 10
     assert pooled["OPTIONS"]["pool"]["timeout"] == 2.5
 
-    environ(DATABASE_URL="postgres://oasis@db.internal/projects", OASIS_DB_POOL_SIZE="0", OASIS_DB_CONN_MAX_AGE="120")
+    environ(
+        DATABASE_URL="postgres://oasis@db.internal/projects",
+        OASIS_DB_POOL_SIZE="0",
+        OASIS_DB_CONN_MAX_AGE="120",
+    )
     unpooled = env.database_config("DATABASE_URL", sqlite_path=tmp_path / "db.sqlite3")
     assert "pool" not in unpooled.get("OPTIONS", {})
     assert unpooled["ENGINE"] == "django.db.backends.postgresql"
