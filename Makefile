@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install dev test deploy-check fuzz lint format openapi clean release rollback
+.PHONY: help install dev test deploy-check fuzz lint format openapi clean release rollback restart
 
 help:
 	@echo "make dev      install everything and run the whole system on http://localhost:8080"
@@ -68,3 +68,7 @@ release:
 
 rollback:
 	$(PYTHON) scripts/release.py rollback $(if $(TO),--to $(TO))
+
+# New containers for SERVICES, the web services start-first (no request fails).
+restart:
+	$(PYTHON) scripts/release.py restart $(SERVICES)

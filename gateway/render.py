@@ -101,7 +101,7 @@ class GatewayConfig:
     sites_cache_seconds: int = 2
     sites_cache_size: str = "1g"
     sites_listen: str = ""
-    # DNS servers nginx asks again (every 5 s) for upstreams named by host; empty: resolved at start.
+    # DNS servers nginx asks again (every second) for upstreams named by host; empty: resolved at start.
     resolver: list[str] = field(default_factory=list)
     # Appended to a bare upstream name (Kubernetes: <namespace>.svc.cluster.local); empty: none.
     search_domain: str = ""
@@ -212,7 +212,7 @@ class GatewayConfig:
         """What each service's proxy_pass names: its upstream block, or a variable looked up again.
 
         nginx resolves an upstream block's names once, at start, so a recreated container's new
-        address would never be seen; a variable's name is resolved per request (cached 5 s).
+        address would never be seen; a variable's name is resolved per request (cached 1 s).
         """
         return {
             service: f"$oasis_upstream_{service}" if self.resolves(address) else service

@@ -5,6 +5,7 @@
     python3 scripts/release.py build [--version V]     # images imagi-oasis/<image>:V of this checkout
     python3 scripts/release.py release [--version V]   # build, migrate with V, then serve V
     python3 scripts/release.py rollback [--to P]       # serve P again, then undo V's migrations
+    python3 scripts/release.py restart SERVICE...      # replace containers, web ones start-first
     python3 scripts/release.py adopt --version V       # name the images running now release V
     python3 scripts/release.py status
 
@@ -26,6 +27,15 @@ all of them, the gateway included. docker-compose.yml never builds (no `build:`,
 never`): building is docker-compose.build.yml's, merged in by `build` only, so no `up` can build
 today's code under an old release's tag.
 
+Start-first: compose replaces a container by stopping the old one and only then creating the
+new one, so a service with one replica would refuse requests for a whole container start. The web
+services the gateway routes to (auth, projects, payments, builder, sites) are therefore replaced
+the other way round, by `restart` and by a release or rollback that changes their image: the new
+containers start beside the old ones (`up --no-recreate --scale S=2N`) until they are healthy;
+the gateway, which looks each name up again every second, spreads requests over both; then the
+old containers stop gracefully (a request that finds one closed is passed to the next address)
+and are removed. Every other container is recreated by compose as usual.
+
 Rollback to P: refuses unless P's images are on this host (it never builds); reads each
 service's migrations with P's image and with the current one (`showmigrations --plan`); points
 the running tag at P and runs `up` (P's code runs on the newer schema, which it tolerates by the
@@ -45,6 +55,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +70,12 @@ OVERRIDE_FILE = "docker-compose.override.yml"
 IMAGES = ("gateway", "auth", "projects", "payments", "builder", "sites", "demo-model")
 DJANGO_SERVICES = ("auth", "projects", "payments", "builder", "sites")
 DATABASES = tuple(f"{service}-db" for service in DJANGO_SERVICES)
+# The web containers the gateway routes to, each running its service's image: replaced start-first.
+ROUTED = DJANGO_SERVICES
+# How long a replaced service's old and new containers both serve before the old ones stop: longer
+# than the gateway keeps an address it looked up (`valid=1s` in gateway/nginx.conf.j2; the gateway
+# config tests hold the two apart), so that by then it knows the new ones.
+DEFAULT_OVERLAP_SECONDS = 3.0
 SECRETS_DIR = Path("var/deploy/secrets")
 RELEASES_FILE = Path("var/deploy/releases")
 DEFAULT_RUNNING_TAG = "dev"
@@ -144,7 +161,10 @@ def _secrets() -> tuple[Secret, ...]:
 
 SECRETS = _secrets()
 # Every .env variable this script reads (the compose rules count them as read).
-ENV_VARIABLES = frozenset(v for secret in SECRETS for v in secret.variables) | {"OASIS_VERSION"}
+ENV_VARIABLES = frozenset(v for secret in SECRETS for v in secret.variables) | {
+    "OASIS_VERSION",
+    "OASIS_RELEASE_OVERLAP_SECONDS",
+}
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -380,18 +400,78 @@ def failed_migration(output: str) -> str:
     return f"it failed before or after its migrations: {error}"
 
 
-def serve(docker: Docker) -> bool:
-    """`up` with the images the running tag names, recreating the changed services first.
+def containers(docker: Docker, service: str, *, stopped: bool = False) -> list[str]:
+    """The ids of a service's running containers (with `stopped`, its exited ones too)."""
+    result = docker.compose("ps", *(["--all"] if stopped else []), "--quiet", service, quiet=True)
+    if not result.ok:
+        raise Failed(f"could not list {service}'s containers: {result.output.strip()}")
+    return result.output.split()
 
-    A plain `up` recreates a changed service (its old container stopped) and only then re-runs
-    its migrate job and waits for it: the service would be down for a whole Django start of
-    that job. Its migrations were applied before this (with the same image), so on a running
-    stack the long-running services are recreated first without waiting for the jobs
-    (`--no-deps`); the full `up` after it brings the jobs to the new image, finding nothing to
+
+def overlap_seconds(docker: Docker) -> float:
+    value = settings(docker.project, docker.environ).get("OASIS_RELEASE_OVERLAP_SECONDS", "").strip()
+    try:
+        return float(value) if value else DEFAULT_OVERLAP_SECONDS
+    except ValueError:
+        raise Refused(f"OASIS_RELEASE_OVERLAP_SECONDS must be a number of seconds, not {value!r}") from None
+
+
+def replace(docker: Docker, service: str) -> bool:
+    """Replace a routed service's containers start-first; False (the old ones serving) if the new fail.
+
+    The new containers start beside the old ones and must become healthy (`--wait`); both serve
+    for `overlap_seconds`, until the gateway has looked the name up again; then the old ones stop
+    gracefully (their requests in flight finish) and are removed. A request the gateway sends to
+    an old container that has stopped listening is passed on to the next address.
+    """
+    pause = overlap_seconds(docker)
+    old = containers(docker, service)
+    if not old:
+        return docker.compose("up", "--detach", "--no-build", "--no-deps", "--wait", service).ok
+    print(f"== {service}: {len(old)} new container(s) beside the old", file=docker.out)
+    started = docker.compose(
+        "up", "--detach", "--no-build", "--no-deps", "--no-recreate",
+        "--scale", f"{service}={2 * len(old)}", "--wait", service,
+    )  # fmt: skip
+    new = [container for container in containers(docker, service, stopped=True) if container not in old]
+    if not started.ok:
+        if new:
+            docker.docker("rm", "--force", *new)
+        print(f"{service}: the new container(s) did not become healthy; the old ones serve", file=docker.out)
+        return False
+    time.sleep(pause)
+    print(f"== {service}: the old container(s) stop", file=docker.out)
+    return docker.docker("stop", *old).ok and docker.docker("rm", *old).ok
+
+
+def changed(docker: Docker, service: str, running: str) -> bool:
+    """Whether a service's running containers run another image than its tag names now."""
+    ids = containers(docker, service)
+    if not ids:
+        return False
+    wanted = docker.docker("image", "inspect", "--format", "{{.Id}}", image(service, running), quiet=True)
+    current = docker.docker("inspect", "--format", "{{.Image}}", *ids, quiet=True)
+    if not (wanted.ok and current.ok):
+        raise Failed(f"could not compare {service}'s image: {wanted.output.strip()} {current.output.strip()}")
+    return set(current.output.split()) != {wanted.output.strip()}
+
+
+def serve(docker: Docker, running: str) -> bool:
+    """`up` with the images the running tag names, replacing the changed services first.
+
+    On a running stack: each routed service whose image changed is replaced start-first
+    (`replace`); then `up --no-deps` of every long-running service recreates the others that
+    changed (workers, sweepers: nothing routes to them) without waiting for the migrate jobs,
+    whose migrations were applied before this with the same image (a plain `up` would re-run a
+    changed service's job after stopping its old container, and the service would be down for a
+    Django start); the full `up` after it brings the jobs to the new image, finding nothing to
     apply, and recreates nothing else. On a first start, the full `up` alone, in its order.
     """
-    running = docker.compose("ps", "--status", "running", "--services", quiet=True)
-    if running.ok and running.output.split():
+    up = docker.compose("ps", "--status", "running", "--services", quiet=True)
+    if up.ok and up.output.split():
+        for service in ROUTED:
+            if changed(docker, service, running) and not replace(docker, service):
+                return False
         listed = docker.compose("config", "--services", quiet=True)
         if not listed.ok:
             return False
@@ -399,6 +479,34 @@ def serve(docker: Docker) -> bool:
         if not docker.compose("up", "--detach", "--no-build", "--no-deps", "--wait", *services).ok:
             return False
     return docker.compose("up", "--detach", "--no-build", "--wait").ok
+
+
+def restart(project: Path, environ: Mapping[str, str], out, *, services: list[str]) -> None:
+    """New containers for these services, with the settings and secrets they have now.
+
+    The routed web services start-first, so that with one replica no request fails; the others
+    as compose recreates them. Run after changing their secrets or settings (a key rotation).
+    """
+    docker = Docker(project, environ, out)
+    listed = docker.compose("config", "--services", quiet=True)
+    if not listed.ok:
+        raise Failed(f"docker compose could not read its files: {listed.output.strip()}")
+    unknown = [name for name in services if name not in listed.output.split()]
+    if unknown:
+        raise Refused("no such service in docker-compose.yml: " + ", ".join(unknown))
+    write_secrets(project, environ, out)
+    for service in services:
+        if service in ROUTED:
+            done = replace(docker, service)
+        else:
+            done = docker.compose(
+                "up", "--detach", "--no-build", "--no-deps", "--force-recreate", "--wait", service
+            ).ok
+        if not done:
+            raise Failed(
+                f"{service} was not restarted (above); `docker compose ps {service}` lists its containers"
+            )
+        print(f"{service}: restarted", file=out)
 
 
 def point_running_tag(docker: Docker, version: str, running: str) -> None:
@@ -450,7 +558,7 @@ def release(
     print(f"== serving release {version} (imagi-oasis/*:{running} -> {version})", file=out)
     point_running_tag(docker, version, running)
     record(project, "release", version)
-    if not serve(docker):
+    if not serve(docker, running):
         raise Failed(
             f"`docker compose up` did not finish healthy with release {version} (above); its migrations are "
             f"applied. `docker compose ps` shows which container; "
@@ -543,7 +651,7 @@ def rollback(
     print(f"== serving release {target} (imagi-oasis/*:{running} -> {target})", file=out)
     point_running_tag(docker, target, running)
     record(project, "rollback", target)
-    if not serve(docker):
+    if not serve(docker, running):
         raise Failed(
             f"`docker compose up` did not finish healthy with release {target} (above); no migration was "
             "undone yet. `docker compose ps` shows which container."
@@ -610,6 +718,7 @@ def main(argv: list[str] | None = None, *, environ: Mapping[str, str] | None = N
     back = commands.add_parser("rollback")
     back.add_argument("--to", help="the release to go back to (default: the one before the current)")
     back.add_argument("--from", dest="current", help="the release running now (default: var/deploy/releases)")
+    commands.add_parser("restart").add_argument("services", nargs="+", metavar="SERVICE")
     commands.add_parser("adopt").add_argument("--version", required=True)
     commands.add_parser("status")
     args = parser.parse_args(argv)
@@ -625,6 +734,8 @@ def main(argv: list[str] | None = None, *, environ: Mapping[str, str] | None = N
             release(project, environ, out, version=args.version, build_images=not args.no_build)
         elif args.command == "rollback":
             rollback(project, environ, out, target=args.to, current=args.current)
+        elif args.command == "restart":
+            restart(project, environ, out, services=args.services)
         elif args.command == "adopt":
             adopt(project, environ, out, version=args.version)
         else:

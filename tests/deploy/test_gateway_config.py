@@ -92,8 +92,10 @@ def test_config_rendered_as_compose_renders_it_passes_nginx_t(compose, tmp_path,
         ("projects", 8000),
         ("sites", 8000),
     ]
-    # Docker's DNS, asked again every 5 s: a recreated service's new address is followed.
-    assert "resolver 127.0.0.11 valid=5s ipv6=off;" in text
+    # Docker's DNS, asked again every second: a recreated service's new address is followed, and a
+    # start-first replacement (scripts/release.py) keeps both until the gateway knows the new one.
+    assert "resolver 127.0.0.11 valid=1s ipv6=off;" in text
+    assert int(gateway.RESOLVER.search(text).group(2)) < compose_rules.RELEASE.DEFAULT_OVERLAP_SECONDS
     assert "proxy_pass http://$oasis_upstream_projects;" in text
     assert "proxy_pass http://$oasis_upstream_auth/internal/v1/verify;" in text
     assert "worker_shutdown_timeout 20s;" in text
@@ -106,7 +108,7 @@ def test_config_rendered_as_kubernetes_renders_it_passes_nginx_t(overlay, tmp_pa
     found, text = check(env, kubernetes_services(docs), tmp_path, nginx)
     assert found == []
     # The cluster DNS from the pod's resolv.conf; a bare name completed with the namespace's domain.
-    assert "resolver 10.96.0.10 valid=5s ipv6=off;" in text
+    assert "resolver 10.96.0.10 valid=1s ipv6=off;" in text
     assert sorted(gateway.upstreams(text)) == [
         (f"{service}.oasis.svc.cluster.local", 8000)
         for service in ("auth", "builder", "payments", "projects", "sites")
@@ -157,7 +159,7 @@ def test_a_service_name_resolved_only_at_start_is_reported(compose, tmp_path, ng
 def test_names_looked_up_without_a_resolver_are_reported(compose, tmp_path):
     rendered, config = gateway.render(gateway.compose_env(compose, ENV_EXAMPLE.read_text()), tmp_path / "gw")
     assert rendered.ok, rendered.output
-    text = config.read_text().replace("resolver 127.0.0.11 valid=5s ipv6=off;", "")
+    text = config.read_text().replace("resolver 127.0.0.11 valid=1s ipv6=off;", "")
     found = gateway.problems(text, services=compose_services(compose), container_port=8080)
     assert "upstreams are looked up while nginx runs, but no resolver (valid at most 10 s) is set" in found
 

@@ -3,8 +3,9 @@
 A real nginx, rendered by gateway/render.py, in front of stand-in services on loopback addresses
 (127.0.0.2, 127.0.0.3) that a stand-in DNS server hands out as compose's embedded DNS would:
 when the answer changes (a service recreated on a new address), requests follow it within
-seconds, with no restart or reload of the gateway. And SIGQUIT, the images' stop signal, lets a
-request in flight finish.
+seconds, with no restart or reload of the gateway; while the name has two addresses (a start-first
+replacement by scripts/release.py), one of them closing fails no request. And SIGQUIT, the
+images' stop signal, lets a request in flight finish.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import requests
 from dnslib import QTYPE, RR, A
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
-from . import gateway_config
+from . import compose_rules, gateway_config
 from .tools import REPO
 
 sys.path.insert(0, str(REPO / "gateway"))
@@ -56,7 +57,7 @@ def test_service_names_go_through_a_variable_that_nginx_resolves_again(tmp_path)
     environ = {"OASIS_AUTH_UPSTREAM": "auth:8000", "OASIS_GATEWAY_RESOLVER": "127.0.0.11"}
     text = render(GatewayConfig.from_env(environ, runtime_dir=tmp_path, site_root=tmp_path))
 
-    assert "resolver 127.0.0.11 valid=5s ipv6=off;" in text
+    assert "resolver 127.0.0.11 valid=1s ipv6=off;" in text
     assert 'map "" $oasis_upstream_auth {\n        default "auth:8000";' in text
     assert "upstream auth {" not in text
     assert "proxy_pass http://$oasis_upstream_auth/internal/v1/verify;" in text
@@ -126,24 +127,26 @@ def test_an_ipv6_resolver_is_asked_for_ipv6_answers_too(tmp_path):
         runtime_dir=tmp_path, site_root=tmp_path, upstreams={"auth": "auth:8000"}, resolver=["[fd00::10]"]
     )
 
-    assert "resolver [fd00::10] valid=5s;" in render(config)
+    assert "resolver [fd00::10] valid=1s;" in render(config)
 
 
 # ---- a real nginx ----
 
 
 class Records(BaseResolver):
-    """A records from a dict, like Docker's embedded DNS: a recreated service gets a new address."""
+    """A records from a dict, like Docker's embedded DNS: a recreated service gets a new address,
+    a service with two containers has two."""
 
     def __init__(self) -> None:
-        self.addresses: dict[str, str] = {}
+        self.addresses: dict[str, str | list[str]] = {}
 
     def resolve(self, request, handler):
         reply = request.reply()
         name = str(request.q.qname).rstrip(".").lower()
-        address = self.addresses.get(name)
-        if address and QTYPE[request.q.qtype] == "A":
-            reply.add_answer(RR(request.q.qname, QTYPE.A, rdata=A(address), ttl=600))
+        found = self.addresses.get(name) or []
+        if QTYPE[request.q.qtype] == "A":
+            for address in [found] if isinstance(found, str) else found:
+                reply.add_answer(RR(request.q.qname, QTYPE.A, rdata=A(address), ttl=600))
         return reply
 
 
@@ -256,8 +259,59 @@ def test_a_recreated_service_is_followed_to_its_new_address_without_a_restart(tm
                     break
                 time.sleep(0.25)
             assert answers[-1] == "new", answers
-            # Within the resolver's valid=5s (and its own 2 s timeout), not at the next restart.
-            assert len(answers) * 0.25 < 8
+            # Within the resolver's valid=1s (and its own 2 s timeout), not at the next restart.
+            assert len(answers) * 0.25 < 4
+
+
+@contextmanager
+def asking(url: str) -> Iterator[list[tuple[int, str]]]:
+    """A client asking the gateway every 20 ms, each answer as (status, body)."""
+    answers: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            try:
+                response = requests.get(f"{url}{PUBLIC}", timeout=10)
+                answers.append((response.status_code, response.text))
+            except requests.RequestException as exc:
+                answers.append((0, type(exc).__name__))
+            stop.wait(0.02)
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    try:
+        yield answers
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+
+
+def test_a_start_first_replacement_fails_no_request(tmp_path, loopback_port):
+    # scripts/release.py replace(): the new container starts beside the old one, both serve for
+    # the overlap, then the old one stops listening, and its address leaves the DNS answer.
+    records = Records()
+    name = "auth.oasis.test"
+    records.addresses[name] = ["127.0.0.2"]
+    overlap = compose_rules.RELEASE.DEFAULT_OVERLAP_SECONDS
+    with dns(records) as dns_port, serving("127.0.0.3", loopback_port, "new"):
+        config = gateway_config_for(tmp_path, {"auth": f"{name}:{loopback_port}"}, [f"127.0.0.1:{dns_port}"])
+        with nginx_gateway(tmp_path, config) as (url, _), ExitStack() as old:
+            old.enter_context(serving("127.0.0.2", loopback_port, "old"))
+            with asking(url) as answers:
+                time.sleep(0.5)
+                records.addresses[name] = ["127.0.0.2", "127.0.0.3"]
+                time.sleep(overlap)
+                both = len(answers)
+                old.close()  # the old container stops: its port refuses at once
+                stopped = len(answers)
+                time.sleep(0.5)
+                records.addresses[name] = ["127.0.0.3"]
+                time.sleep(1.5)
+
+    assert [answer for answer in answers if answer[0] != 200] == []
+    assert {body for _, body in answers[:both]} == {"old", "new"}
+    assert {body for _, body in answers[stopped + 1 :]} == {"new"}
 
 
 def test_a_stream_ticket_reaches_a_looked_up_builder_with_its_path_and_query(tmp_path, loopback_port):

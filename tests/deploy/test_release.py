@@ -47,12 +47,26 @@ FAKE_DOCKER = textwrap.dedent(
         sys.stdout.write(output)
         sys.exit(code)
 
+    ids = state.setdefault("ids", {{}})  # image name -> image id; an image is its own id until tagged
+    containers = state.setdefault("containers", {{}})  # service -> running container ids
     if args[:2] == ["image", "inspect"]:
-        done(0 if args[2] in state["images"] else 1, "" if args[2] in state["images"] else "No such image")
+        name = args[-1]
+        if name not in state["images"]:
+            done(1, "No such image")
+        done(0, ids.get(name, name) + "\\n" if "--format" in args else "")
     if args[0] == "tag":
         if args[1] not in state["images"]:
             done(1, "No such image")
         state["images"].append(args[2])
+        ids[args[2]] = ids.get(args[1], args[1])
+        save()
+        done()
+    if args[0] == "inspect":
+        done(0, "".join(state["container_images"][c] + "\\n" for c in args[3:]))
+    if args[0] in ("stop", "rm"):
+        gone = [a for a in args[1:] if not a.startswith("-")]
+        for service in containers:
+            containers[service] = [c for c in containers[service] if c not in gone]
         save()
         done()
     assert args[0] == "compose", args
@@ -65,7 +79,18 @@ FAKE_DOCKER = textwrap.dedent(
         save()
         done(state.get("build_rc", 0))
     if command == "up":
+        if "--scale" in rest:
+            service, count = rest[rest.index("--scale") + 1].split("=")
+            running = containers.setdefault(service, [])
+            tag = "imagi-oasis/%s:%s" % (service, version or "dev")
+            while len(running) < int(count):
+                running.append("%s-%d" % (service, len(running) + 1))
+                state["container_images"][running[-1]] = ids.get(tag, tag)
+            save()
+            done(state.get("scale_rc", 0))
         done(state.get("up_rc", 0))
+    if command == "ps" and "--quiet" in rest:
+        done(0, "".join(c + "\\n" for c in containers.get(rest[-1], [])))
     if command == "ps":
         done(0, "".join(name + "\\n" for name in state.get("running", [])))
     if command == "config":
@@ -110,11 +135,14 @@ class Fake:
             "migrate": {},
             "plans": {},
             "services": services,
+            "container_images": {},
         }
         self.env = {
             "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
             "FAKE_DOCKER_STATE": str(self.state_path),
             "FAKE_DOCKER_LOG": str(self.log_path),
+            # No gateway to wait for (test_gateway_config checks the default outlasts its lookups).
+            "OASIS_RELEASE_OVERLAP_SECONDS": "0",
         }
 
     def have_images(self, tag: str) -> None:
@@ -135,6 +163,9 @@ class Fake:
             timeout=60,
             check=False,
         )
+
+    def state_after(self) -> dict:
+        return json.loads(self.state_path.read_text())
 
     def calls(self) -> list[str]:
         """Each docker call, short: `compose <command> <args> @<OASIS_VERSION>`, `tag a b`."""
@@ -171,9 +202,11 @@ DATABASES_UP = (
 )
 SERVE = "compose up --detach --no-build --wait @None"
 RUNNING = "compose ps --status running --services @None"
-# On a running stack: the long-running services first, without re-running the migrate jobs.
+# On a running stack: each routed web service's containers are looked at (none here), then the
+# long-running services first, without re-running the migrate jobs.
 SERVE_RUNNING = [
     RUNNING,
+    *[f"compose ps --quiet {service} @None" for service in release_script.ROUTED],
     "compose config --services @None",
     "compose up --detach --no-build --no-deps --wait "
     + " ".join(name for name in rules.load(COMPOSE_FILE)["services"] if not name.endswith("-migrate"))
@@ -444,3 +477,124 @@ def test_the_makefile_runs_the_script():
     makefile = (REPO / "Makefile").read_text()
     assert "scripts/release.py release" in makefile
     assert "scripts/release.py rollback" in makefile
+
+
+# ---- start-first replacement of the web services the gateway routes to ----
+
+
+def start_first(service: str, old: list[str], new: list[str]) -> list[str]:
+    return [
+        f"compose ps --quiet {service} @None",
+        f"compose up --detach --no-build --no-deps --no-recreate --scale {service}={2 * len(old)} "
+        f"--wait {service} @None",
+        f"compose ps --all --quiet {service} @None",
+        f"stop {' '.join(old)}",
+        f"rm {' '.join(old)}",
+    ]
+
+
+def running_release(fake: Fake, version: str, containers: dict[str, list[str]]) -> None:
+    """A stack serving `version`, with these containers, tagged as the running tag (dev)."""
+    fake.have_images(version)
+    fake.history(("release", version))
+    fake.state["running"] = list(containers)
+    fake.state["containers"] = containers
+    fake.state["container_images"] = {
+        c: f"imagi-oasis/{service}:{version}" for service, ids in containers.items() for c in ids
+    }
+
+
+def test_a_release_replaces_a_changed_web_service_start_first_and_leaves_the_others(fake):
+    running_release(fake, "1.0.0", {"auth": ["auth-1"], "projects": ["projects-1"], "gateway": ["gw-1"]})
+    fake.have_images("1.1.0")
+    # Only projects' image differs in 1.1.0; auth's was built from the same files.
+    fake.state["ids"] = {"imagi-oasis/auth:1.1.0": "imagi-oasis/auth:1.0.0"}
+
+    done = fake.run("release", "--no-build", "--version", "1.1.0")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = fake.calls()
+    served = calls[calls.index(RUNNING) :]
+    assert served == [
+        RUNNING,
+        "compose ps --quiet auth @None",
+        "image inspect --format {{.Id}} imagi-oasis/auth:dev",
+        "inspect --format {{.Image}} auth-1",
+        "compose ps --quiet projects @None",
+        "image inspect --format {{.Id}} imagi-oasis/projects:dev",
+        "inspect --format {{.Image}} projects-1",
+        *start_first("projects", ["projects-1"], ["projects-2"]),
+        *[f"compose ps --quiet {service} @None" for service in ("payments", "builder", "sites")],
+        *SERVE_RUNNING[-3:],
+    ]
+    assert fake.state_after()["containers"]["projects"] == ["projects-2"]
+    assert fake.state_after()["container_images"]["projects-2"] == "imagi-oasis/projects:1.1.0"
+    assert fake.state_after()["containers"]["auth"] == ["auth-1"]
+
+
+def test_new_containers_that_never_become_healthy_are_removed_and_the_old_ones_keep_serving(fake):
+    running_release(fake, "1.0.0", {"projects": ["projects-1"]})
+    fake.have_images("1.1.0")
+    fake.state["scale_rc"] = 1
+
+    done = fake.run("release", "--no-build", "--version", "1.1.0")
+
+    assert done.returncode == 1
+    assert "projects: the new container(s) did not become healthy; the old ones serve" in done.stdout
+    assert "rm --force projects-2" in fake.calls()
+    assert not [c for c in fake.calls() if c.startswith("stop")]
+    assert fake.state_after()["containers"]["projects"] == ["projects-1"]
+    assert "rollback` returns to 1.0.0" in done.stderr
+
+
+def test_a_rollback_replaces_the_web_services_start_first_too(fake):
+    running_release(fake, "1.1.0", {"projects": ["projects-1"]})
+    fake.have_images("1.0.0")
+    fake.history(("release", "1.0.0"), ("release", "1.1.0"))
+
+    done = fake.run("rollback")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_in_order(fake.calls(), start_first("projects", ["projects-1"], ["projects-2"]))
+    assert fake.state_after()["container_images"]["projects-2"] == "imagi-oasis/projects:1.0.0"
+
+
+def test_restart_replaces_web_services_start_first_and_recreates_the_others(fake):
+    running_release(fake, "1.0.0", {"payments": ["payments-1", "payments-2"], "builder-worker": ["w-1"]})
+
+    done = fake.run("restart", "payments", "builder-worker")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake.calls() == [
+        "compose config --services @None",
+        *start_first("payments", ["payments-1", "payments-2"], ["payments-3", "payments-4"]),
+        "compose up --detach --no-build --no-deps --force-recreate --wait builder-worker @None",
+    ]
+    assert fake.state_after()["containers"]["payments"] == ["payments-3", "payments-4"]
+    assert "payments: restarted" in done.stdout
+    assert (fake.project / "var" / "deploy" / "secrets" / "auth-database-url").exists()
+
+
+def test_restart_refuses_a_service_compose_does_not_have(fake):
+    done = fake.run("restart", "projects", "billing")
+
+    assert done.returncode == 2
+    assert "no such service in docker-compose.yml: billing" in done.stderr
+    assert fake.calls() == ["compose config --services @None"]
+
+
+def assert_in_order(calls: list[str], expected: list[str]) -> None:
+    """`expected` appears in `calls` as one run (found by its second call: the first is a `ps`)."""
+    start = calls.index(expected[1]) - 1
+    assert calls[start : start + len(expected)] == expected, calls
+
+
+def test_an_overlap_that_is_not_a_number_is_refused_before_anything_starts(fake):
+    running_release(fake, "1.0.0", {"projects": ["projects-1"]})
+    fake.env["OASIS_RELEASE_OVERLAP_SECONDS"] = "three"
+
+    done = fake.run("restart", "projects")
+
+    assert done.returncode == 2
+    assert "OASIS_RELEASE_OVERLAP_SECONDS must be a number of seconds, not 'three'" in done.stderr
+    assert not [call for call in fake.calls() if call.startswith("compose up")]

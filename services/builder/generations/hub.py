@@ -2,7 +2,7 @@
 
 Its life cycle is explicit: `start()` (at ASGI startup, or by the first stream), a listener
 that pings Redis every `HEALTH_SECONDS` and reconnects with capped exponential backoff when a
-ping goes unanswered or the connection fails, and `stop()`, bounded by `CLOSE_SECONDS`.
+ping goes unanswered or the connection fails, and `stop()`, at once and bounded by `CLOSE_SECONDS`.
 
 Every wait inside is bounded. Reads use a short timeout, so the listener notices a stop or a
 cancellation within a second even when a cancellation was swallowed: Python 3.11's
@@ -71,17 +71,21 @@ class Hub:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="event-hub")
 
     async def stop(self, timeout: float = CLOSE_SECONDS) -> None:
-        """Stop the listener: it ends its round by itself; one that does not is cancelled."""
+        """Stop the listener now, waiting at most `timeout` for it.
+
+        It is cancelled wherever it waits (a read, a backoff's sleep), and its `finally` closes the
+        connection within CLOSE_SECONDS; should something below swallow the cancellation, its next
+        round sees `_stopping` and ends. Not a round's grace: at shutdown the server has already
+        stopped accepting, and a replacement process waits for this one to exit.
+        """
         self._stopping = True
         task, self._task = self._task, None
         if task is None or task.done():
             return
+        task.cancel()
         done, _ = await asyncio.wait({task}, timeout=timeout)
         if not done:
-            task.cancel()
-            done, _ = await asyncio.wait({task}, timeout=timeout)
-            if not done:
-                logger.error("The event hub did not stop within %.1f s; leaving it behind", 2 * timeout)
+            logger.error("The event hub did not stop within %.1f s; leaving it behind", timeout)
 
     @property
     def running(self) -> bool:

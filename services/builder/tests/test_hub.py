@@ -166,6 +166,33 @@ def test_stop_is_bounded_when_redis_never_answers():
     assert took < 1.5
 
 
+@pytest.mark.parametrize(
+    ("url", "settings"),
+    [
+        # Redis down: the listener sleeps out a 30 s backoff.
+        pytest.param("redis://127.0.0.1:1/0", {"backoff_first_seconds": 30}, id="backoff"),
+        # Redis up: the listener waits 30 s for a message.
+        pytest.param(REDIS_URL, {"read_seconds": 30, "health_seconds": 60}, id="read", marks=needs_redis),
+    ],
+)
+def test_stop_does_not_wait_out_the_listeners_round(url, settings):
+    # At shutdown the server has stopped accepting: every second the hub takes is a second with
+    # nothing listening (a one-replica restart's outage).
+    async def go():
+        current = Hub(url, **settings)
+        current.start()
+        await asyncio.sleep(0.3)
+        if "read_seconds" in settings:
+            assert await until(lambda: current.live)
+        started = time.monotonic()
+        await current.stop(timeout=10)
+        return time.monotonic() - started, current.running
+
+    took, running = asyncio.run(go())
+    assert not running
+    assert took < 5  # not the listener's 30 s, nor stop's 10 s
+
+
 def test_an_unreachable_redis_leaves_the_hub_not_live_and_retrying():
     async def go():
         current = Hub("redis://127.0.0.1:1/0", backoff_first_seconds=0.01, backoff_max_seconds=0.05)
