@@ -75,6 +75,10 @@ class GatewayConfig:
     site_root: Path
     upstreams: dict[str, str] = field(default_factory=lambda: {"auth": "127.0.0.1:8001"})
     listen: str = "8080"
+    # Several gateways share one network namespace and its published port (compose's start-first
+    # replacement): each listens with SO_REUSEPORT, and answers its own health check on a Unix
+    # socket in its runtime directory, which no other gateway can answer for it.
+    reuseport: bool = False
     cors_origins: list[str] = field(default_factory=list)
     auth_cache_seconds: int = 3
     auth_rate: str = "10r/s"
@@ -177,6 +181,7 @@ class GatewayConfig:
             "site_root": Path(get("SITE_ROOT") or runtime / "site"),
             "upstreams": upstreams,
             "listen": get("LISTEN", "8080"),
+            "reuseport": get("REUSEPORT").strip().lower() in ("1", "true", "yes"),
             "cors_origins": [
                 o.strip() for o in environ.get("OASIS_CORS_ORIGINS", "").split(",") if o.strip()
             ],

@@ -29,12 +29,14 @@ today's code under an old release's tag.
 
 Start-first: compose replaces a container by stopping the old one and only then creating the
 new one, so a service with one replica would refuse requests for a whole container start. The web
-services the gateway routes to (auth, projects, payments, builder, sites) are therefore replaced
-the other way round, by `restart` and by a release or rollback that changes their image: the new
-containers start beside the old ones (`up --no-recreate --scale S=2N`) until they are healthy;
-the gateway, which looks each name up again every second, spreads requests over both; then the
-old containers stop gracefully (a request that finds one closed is passed to the next address)
-and are removed. Every other container is recreated by compose as usual.
+services the gateway routes to (auth, projects, payments, builder, sites) and the gateway itself
+are therefore replaced the other way round, by `restart` and by a release or rollback that
+changes their image: the new containers start beside the old ones (`up --no-recreate --scale
+S=2N`) until they are healthy; both serve for a moment (the gateway, which looks each name up
+again every second, spreads requests over both; two gateways share one port with SO_REUSEPORT);
+then the old containers stop gracefully (a request that finds one closed is passed to the next
+address; a connection waiting in a closed listener moves to the other) and are removed. Every
+other container is recreated by compose as usual.
 
 Rollback to P: refuses unless P's images are on this host (it never builds); reads each
 service's migrations with P's image and with the current one (`showmigrations --plan`); points
@@ -70,8 +72,10 @@ OVERRIDE_FILE = "docker-compose.override.yml"
 IMAGES = ("gateway", "auth", "projects", "payments", "builder", "sites", "demo-model")
 DJANGO_SERVICES = ("auth", "projects", "payments", "builder", "sites")
 DATABASES = tuple(f"{service}-db" for service in DJANGO_SERVICES)
-# The web containers the gateway routes to, each running its service's image: replaced start-first.
-ROUTED = DJANGO_SERVICES
+# Replaced start-first, each running the image of its name: the web services the gateway routes to
+# (it looks their names up again every second), and the gateway itself (its containers share
+# gateway-port's network namespace and published port, listening with SO_REUSEPORT).
+START_FIRST = (*DJANGO_SERVICES, "gateway")
 # How long a replaced service's old and new containers both serve before the old ones stop: longer
 # than the gateway keeps an address it looked up (`valid=1s` in gateway/nginx.conf.j2; the gateway
 # config tests hold the two apart), so that by then it knows the new ones.
@@ -417,7 +421,7 @@ def overlap_seconds(docker: Docker) -> float:
 
 
 def replace(docker: Docker, service: str) -> bool:
-    """Replace a routed service's containers start-first; False (the old ones serving) if the new fail.
+    """Replace a service's containers start-first; False (the old ones serving) if the new fail.
 
     The new containers start beside the old ones and must become healthy (`--wait`); both serve
     for `overlap_seconds`, until the gateway has looked the name up again; then the old ones stop
@@ -459,9 +463,9 @@ def changed(docker: Docker, service: str, running: str) -> bool:
 def serve(docker: Docker, running: str) -> bool:
     """`up` with the images the running tag names, replacing the changed services first.
 
-    On a running stack: each routed service whose image changed is replaced start-first
+    On a running stack: each START_FIRST service whose image changed is replaced start-first
     (`replace`); then `up --no-deps` of every long-running service recreates the others that
-    changed (workers, sweepers: nothing routes to them) without waiting for the migrate jobs,
+    changed (workers, sweepers: nothing routes to them; gateway-port) without waiting for the migrate jobs,
     whose migrations were applied before this with the same image (a plain `up` would re-run a
     changed service's job after stopping its old container, and the service would be down for a
     Django start); the full `up` after it brings the jobs to the new image, finding nothing to
@@ -469,7 +473,7 @@ def serve(docker: Docker, running: str) -> bool:
     """
     up = docker.compose("ps", "--status", "running", "--services", quiet=True)
     if up.ok and up.output.split():
-        for service in ROUTED:
+        for service in START_FIRST:
             if changed(docker, service, running) and not replace(docker, service):
                 return False
         listed = docker.compose("config", "--services", quiet=True)
@@ -484,8 +488,9 @@ def serve(docker: Docker, running: str) -> bool:
 def restart(project: Path, environ: Mapping[str, str], out, *, services: list[str]) -> None:
     """New containers for these services, with the settings and secrets they have now.
 
-    The routed web services start-first, so that with one replica no request fails; the others
-    as compose recreates them. Run after changing their secrets or settings (a key rotation).
+    The web services and the gateway start-first, so that with one replica no request fails; the
+    others as compose recreates them (gateway-port, which holds the published port: refused
+    connections for as long as it takes). Run after changing their secrets or settings (a key rotation).
     """
     docker = Docker(project, environ, out)
     listed = docker.compose("config", "--services", quiet=True)
@@ -496,7 +501,7 @@ def restart(project: Path, environ: Mapping[str, str], out, *, services: list[st
         raise Refused("no such service in docker-compose.yml: " + ", ".join(unknown))
     write_secrets(project, environ, out)
     for service in services:
-        if service in ROUTED:
+        if service in START_FIRST:
             done = replace(docker, service)
         else:
             done = docker.compose(

@@ -26,7 +26,11 @@ def _load_release_script():
 RELEASE = _load_release_script()
 
 DJANGO_SERVICES = ("auth", "projects", "payments", "builder", "sites")
+# Holds the gateway's published port and networks; the gateway's containers join its network
+# namespace, so a new one can start beside the old one (start-first) on the same port.
+PUBLISHER = "gateway-port"
 REQUIRED = (
+    PUBLISHER,
     "gateway",
     *DJANGO_SERVICES,
     "auth-worker",
@@ -349,13 +353,16 @@ def problems(doc: dict, *, env_example: str, compose_text: str) -> list[str]:
         if name not in services:
             found.append(f"service {name} is missing")
 
-    # Only the gateway publishes a port, and by default (no .env, or .env.example's) on this host only.
+    # Only the gateway's port holder publishes a port, by default (no .env, or .env.example's) on
+    # this host only, and the gateway runs in its network namespace.
     for name, service in services.items():
         optional = set(service.get("profiles") or []) <= OPTIONAL_PROFILES and service.get("profiles")
-        if service.get("ports") and name != "gateway" and not optional:
-            found.append(f"{name} publishes a port; only the gateway may")
-    if not services.get("gateway", {}).get("ports"):
-        found.append("the gateway publishes no port")
+        if service.get("ports") and name != PUBLISHER and not optional:
+            found.append(f"{name} publishes a port; only {PUBLISHER} (the gateway's) may")
+    if not services.get(PUBLISHER, {}).get("ports"):
+        found.append(f"{PUBLISHER} publishes no port")
+    if services.get("gateway", {}).get("network_mode") != f"service:{PUBLISHER}":
+        found.append(f"the gateway does not run in {PUBLISHER}'s network namespace (network_mode)")
     for dotenv in ({}, env_example_values(env_example)):
         for name, service in services.items():
             for address, mapping in published_addresses(service, dotenv):
@@ -633,7 +640,7 @@ def preview_origin_problems(doc: dict, dotenv: dict[str, str]) -> list[str]:
             )
         elif host.lower().endswith(".localhost"):
             # Browsers send *.localhost to this machine: it must be the port the gateway publishes.
-            published = [m.split(":")[-2] for _, m in published_addresses(services["gateway"], env)]
+            published = [m.split(":")[-2] for _, m in published_addresses(services[PUBLISHER], env)]
             if (port or ("443" if scheme == "https" else "80")) not in published:
                 found.append(
                     f"with {label}, {PREVIEW_ORIGIN}={origin} is on this host but not on the port the "

@@ -172,7 +172,8 @@ def test_builder_reaches_the_demo_model_without_an_openai_key(compose):
 
 
 def test_the_gateway_is_published_on_this_host_only_unless_env_says_otherwise(compose):
-    gateway = compose["services"]["gateway"]
+    gateway = compose["services"][rules.PUBLISHER]
+    assert compose["services"]["gateway"]["network_mode"] == f"service:{rules.PUBLISHER}"
     assert rules.published_addresses(gateway, {}) == [("127.0.0.1", "127.0.0.1:8080:8080")]
     example = rules.env_example_values(ENV_EXAMPLE.read_text())
     assert rules.published_addresses(gateway, example) == [("127.0.0.1", "127.0.0.1:8080:8080")]
@@ -531,7 +532,7 @@ PLANTED = {
     ),
     "Prometheus publishing a port outside its profile": (
         _delete("services.prometheus.profiles"),
-        "prometheus publishes a port; only the gateway may",
+        "prometheus publishes a port; only gateway-port (the gateway's) may",
     ),
     "Prometheus on every interface by default": (
         _set("services.prometheus.ports", ["9090:9090"]),
@@ -568,7 +569,7 @@ def test_our_rules_report_an_env_example_that_opens_the_gateway_to_every_network
     )
     assert env_example != ENV_EXAMPLE.read_text()
     found = check(copy.deepcopy(compose), tmp_path, env_example=env_example)
-    assert any("gateway publishes 0.0.0.0:8080:8080 on every interface by default" in p for p in found)
+    assert any("gateway-port publishes 0.0.0.0:8080:8080 on every interface by default" in p for p in found)
 
 
 def test_our_rules_report_a_variable_env_example_documents_but_compose_never_reads(compose, tmp_path):

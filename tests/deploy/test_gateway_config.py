@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -95,6 +96,9 @@ def test_config_rendered_as_compose_renders_it_passes_nginx_t(compose, tmp_path,
     # Docker's DNS, asked again every second: a recreated service's new address is followed, and a
     # start-first replacement (scripts/release.py) keeps both until the gateway knows the new one.
     assert "resolver 127.0.0.11 valid=1s ipv6=off;" in text
+    # Gateways replaced start-first share gateway-port's port; each checks its own health.
+    assert "listen 8080 default_server reuseport;" in text
+    assert re.search(r"^\s*listen unix:\S+/health\.sock;$", text, re.M)
     assert int(gateway.RESOLVER.search(text).group(2)) < compose_rules.RELEASE.DEFAULT_OVERLAP_SECONDS
     assert "proxy_pass http://$oasis_upstream_projects;" in text
     assert "proxy_pass http://$oasis_upstream_auth/internal/v1/verify;" in text
@@ -247,7 +251,7 @@ def test_with_a_bucket_sites_are_asked_of_the_sites_service_behind_a_cache_and_p
     assert r'server_name "~^(?<oasis_site>[a-z0-9-]{3,63})\.sites\.example\.com$";' in text
     assert "set $oasis_site_serve_base /serve/site/$oasis_site;" in text
     assert "set $oasis_site_serve_base /serve/host/$oasis_custom_host;" in text
-    assert "listen 8081 default_server;" in text
+    assert "listen 8081 default_server reuseport;" in text
     assert "proxy_cache_valid 200 404 451 2s;" in text
     # Nothing is read from a store on disk, and custom domains never reach the API's server.
     assert "root /srv" not in text

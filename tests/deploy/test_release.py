@@ -206,7 +206,7 @@ RUNNING = "compose ps --status running --services @None"
 # long-running services first, without re-running the migrate jobs.
 SERVE_RUNNING = [
     RUNNING,
-    *[f"compose ps --quiet {service} @None" for service in release_script.ROUTED],
+    *[f"compose ps --quiet {service} @None" for service in release_script.START_FIRST],
     "compose config --services @None",
     "compose up --detach --no-build --no-deps --wait "
     + " ".join(name for name in rules.load(COMPOSE_FILE)["services"] if not name.endswith("-migrate"))
@@ -507,8 +507,11 @@ def running_release(fake: Fake, version: str, containers: dict[str, list[str]]) 
 def test_a_release_replaces_a_changed_web_service_start_first_and_leaves_the_others(fake):
     running_release(fake, "1.0.0", {"auth": ["auth-1"], "projects": ["projects-1"], "gateway": ["gw-1"]})
     fake.have_images("1.1.0")
-    # Only projects' image differs in 1.1.0; auth's was built from the same files.
-    fake.state["ids"] = {"imagi-oasis/auth:1.1.0": "imagi-oasis/auth:1.0.0"}
+    # Only projects' image differs in 1.1.0; auth's and the gateway's were built from the same files.
+    fake.state["ids"] = {
+        "imagi-oasis/auth:1.1.0": "imagi-oasis/auth:1.0.0",
+        "imagi-oasis/gateway:1.1.0": "imagi-oasis/gateway:1.0.0",
+    }
 
     done = fake.run("release", "--no-build", "--version", "1.1.0")
 
@@ -525,6 +528,9 @@ def test_a_release_replaces_a_changed_web_service_start_first_and_leaves_the_oth
         "inspect --format {{.Image}} projects-1",
         *start_first("projects", ["projects-1"], ["projects-2"]),
         *[f"compose ps --quiet {service} @None" for service in ("payments", "builder", "sites")],
+        "compose ps --quiet gateway @None",
+        "image inspect --format {{.Id}} imagi-oasis/gateway:dev",
+        "inspect --format {{.Image}} gw-1",
         *SERVE_RUNNING[-3:],
     ]
     assert fake.state_after()["containers"]["projects"] == ["projects-2"]
@@ -560,15 +566,17 @@ def test_a_rollback_replaces_the_web_services_start_first_too(fake):
 
 
 def test_restart_replaces_web_services_start_first_and_recreates_the_others(fake):
-    running_release(fake, "1.0.0", {"payments": ["payments-1", "payments-2"], "builder-worker": ["w-1"]})
+    containers = {"payments": ["payments-1", "payments-2"], "builder-worker": ["w-1"], "gateway": ["gw-1"]}
+    running_release(fake, "1.0.0", containers)
 
-    done = fake.run("restart", "payments", "builder-worker")
+    done = fake.run("restart", "payments", "builder-worker", "gateway")
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert fake.calls() == [
         "compose config --services @None",
         *start_first("payments", ["payments-1", "payments-2"], ["payments-3", "payments-4"]),
         "compose up --detach --no-build --no-deps --force-recreate --wait builder-worker @None",
+        *start_first("gateway", ["gw-1"], ["gateway-2"]),
     ]
     assert fake.state_after()["containers"]["payments"] == ["payments-3", "payments-4"]
     assert "payments: restarted" in done.stdout

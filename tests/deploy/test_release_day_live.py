@@ -141,10 +141,11 @@ def test_recreating_one_service_fails_no_request_on_any_other_route(compose, tok
     assert outage_seconds(results[service]) <= OWN_OUTAGE_SECONDS, report
 
 
-@pytest.mark.parametrize("service", ["auth", "projects", "payments", "builder", "sites"])
+@pytest.mark.parametrize("service", ["auth", "projects", "payments", "builder", "sites", "gateway"])
 def test_a_restart_by_the_release_script_fails_no_request_at_all(compose, token, service):
     # Start-first (`scripts/release.py restart`): the new container serves beside the old one
     # before the old one stops, so with one replica not even the service's own requests fail.
+    # Two gateways share gateway-port's published port (SO_REUSEPORT).
     with steady_load(token) as results:
         done = release_script("restart", service)
     report = {name: Counter(status for _, status in answers) for name, answers in results.items()}
