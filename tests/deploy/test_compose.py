@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from . import compose_rules as rules
-from . import tools
-from .conftest import COMPOSE_FILE, DJANGO_SERVICES, ENV_EXAMPLE
+from . import dockerfile_rules, tools
+from .conftest import COMPOSE_FILE, DJANGO_SERVICES, ENV_EXAMPLE, GATEWAY_DOCKERFILE
 from .tools import compose_command, compose_schema, run
 
 
@@ -179,6 +179,15 @@ def test_the_gateway_is_published_on_this_host_only_unless_env_says_otherwise(co
     assert rules.published_addresses(gateway, example) == [("127.0.0.1", "127.0.0.1:8080:8080")]
     [(address, _)] = rules.published_addresses(gateway, {"OASIS_GATEWAY_PUBLISH": "0.0.0.0:8080"})
     assert rules.is_every_interface(address)
+
+
+def test_each_gateway_checks_its_own_health_on_the_socket_its_config_listens_on(compose):
+    # Two gateways share gateway-port's 8080 during a start-first replacement; the socket is in
+    # the gateway's own runtime directory (the image's), where render.py puts `health.sock`.
+    runtime = dockerfile_rules.final_env(GATEWAY_DOCKERFILE)["OASIS_GATEWAY_RUNTIME_DIR"]
+    gateway = compose["services"]["gateway"]
+    assert gateway["environment"]["OASIS_GATEWAY_REUSEPORT"] == "1"
+    assert f"'{runtime}/health.sock'" in " ".join(gateway["healthcheck"]["test"])
 
 
 def test_the_worker_is_healthy_while_its_claiming_loop_beats(compose):

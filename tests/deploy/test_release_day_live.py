@@ -199,6 +199,37 @@ def test_every_container_is_healthy_within_a_minute_of_up(compose):
     assert took <= 60
 
 
+PROMETHEUS = "http://127.0.0.1:9090"
+
+
+def test_prometheus_in_the_metrics_profile_scrapes_every_service(compose):
+    image = "prom/prometheus:v3.5.0"  # docker-compose.yml's
+    if not run(["docker", "image", "inspect", image], cwd=REPO).ok:
+        pytest.skip(f"no {image} image on this host (tests/deploy/live/lookalikes.sh builds a look-alike)")
+    metrics = [*compose, "--profile", "metrics"]
+    compose_ok(metrics, "up", "-d", "--wait", "prometheus")
+    try:
+        deadline = time.monotonic() + 60
+        health: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            answer = requests.get(f"{PROMETHEUS}/api/v1/targets", timeout=5).json()
+            health = {
+                target["labels"]["service"]: target["health"]
+                for target in answer["data"]["activeTargets"]
+                if target["labels"].get("job") == "oasis"
+            }
+            if health and set(health.values()) == {"up"}:
+                break
+            time.sleep(2)
+        print(health)
+        assert health == dict.fromkeys(("auth", "projects", "payments", "builder", "sites"), "up")
+        query = {"query": "django_http_requests_total_by_method_total"}
+        answer = requests.get(f"{PROMETHEUS}/api/v1/query", params=query, timeout=5).json()
+        assert {series["metric"]["service"] for series in answer["data"]["result"]} >= {"auth", "projects"}
+    finally:
+        compose_ok(metrics, "rm", "--stop", "--force", "prometheus")
+
+
 # ---- releases: a failed migration fails nothing; a rollback restores code and schema ----
 
 LIVE_MIGRATION = "0099_live_release_check"

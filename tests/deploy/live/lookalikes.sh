@@ -6,6 +6,7 @@
 #   node:20.19.5-bookworm-slim    this host's Node 20 and npm
 #   postgres:16.10-bookworm       Debian bookworm's PostgreSQL 15, with a look-alike entrypoint
 #   redis:7.4.5-bookworm          Debian bookworm's Redis 7.0
+#   prom/prometheus:v3.5.0        Debian bookworm's Prometheus 2.42 (`--profile metrics`)
 # Needs root (debootstrap), Docker, and Debian's mirror. One build at a time: the host is shared.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -41,8 +42,9 @@ build oasis-lookalike/bookworm:ca "$here/ca.Dockerfile" "$ca_context"
 build python:3.11.14-slim-bookworm "$here/python.Dockerfile" "$here"
 build postgres:16.10-bookworm "$here/postgres.Dockerfile" "$here"
 build redis:7.4.5-bookworm "$here/redis.Dockerfile" "$here"
+build prom/prometheus:v3.5.0 "$here/prometheus.Dockerfile" "$here"
 
 cp "$(command -v node)" "$node_context/node"
 cp -r "$(dirname "$(readlink -f "$(command -v npm)")")/.." "$node_context/npm"
 build node:20.19.5-bookworm-slim "$here/node.Dockerfile" "$node_context"
-"$docker" image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^(python|node|postgres|redis|oasis-lookalike)'
+"$docker" image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^(python|node|postgres|redis|prom/prometheus|oasis-lookalike)'
