@@ -539,6 +539,14 @@ PLANTED = {
         _delete("services.gateway.deploy.resources.limits.cpus"),
         "gateway: no cpus limit",
     ),
+    "the gateway in a network namespace of its own": (
+        _delete("services.gateway.network_mode"),
+        "the gateway does not run in gateway-port's network namespace (network_mode)",
+    ),
+    "the gateway's port holder publishing nothing": (
+        _delete("services.gateway-port.ports"),
+        "gateway-port publishes no port",
+    ),
     "Prometheus publishing a port outside its profile": (
         _delete("services.prometheus.profiles"),
         "prometheus publishes a port; only gateway-port (the gateway's) may",
