@@ -13,10 +13,12 @@ import json
 import logging
 import threading
 import time
+import uuid
 
 import redis
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -93,7 +95,8 @@ def event_append(*, generation_id, type: str, data: dict | None = None) -> Event
     """Store the next event of a run (numbered under a row lock) and publish it on commit.
 
     A connection dropped during the write costs one retry on a new connection, never a
-    duplicate: when the first attempt's commit did land, the retry finds it and stops there.
+    duplicate: when the first attempt's commit did land, the retry finds it (by the time the
+    attempt stamped on it) and stops there.
     """
     data = data or {}
     attempt = _Attempt()
@@ -103,33 +106,66 @@ def event_append(*, generation_id, type: str, data: dict | None = None) -> Event
         if connection.in_atomic_block:
             raise
         connection.close()
-    if attempt.seq is not None:
-        landed = Event.objects.filter(generation_id=generation_id, seq=attempt.seq).first()
-        if landed is not None and (landed.type, landed.data) == (type, data):
-            return landed
+    landed = Event.objects.filter(generation_id=generation_id, created_at=attempt.created_at).first()
+    if landed is not None and (landed.type, landed.data) == (type, data):
+        return landed
     logger.warning("Writing an event of %s failed on a dropped connection; writing it again", generation_id)
     return _event_insert(generation_id=generation_id, type=type, data=data, attempt=_Attempt())
 
 
 class _Attempt:
-    """The sequence number one write took, once it has one."""
+    """One write of an event: the time it stamps on its row, which finds the row if the write landed."""
 
-    seq: int | None = None
+    def __init__(self) -> None:
+        self.created_at = timezone.now()
 
 
 def _event_insert(*, generation_id, type: str, data: dict, attempt: _Attempt) -> Event:
-    with transaction.atomic():
-        attempt.seq = (
-            Generation.objects.select_for_update()
-            .filter(pk=generation_id)
-            .values_list("event_seq", flat=True)
-            .get()
-        ) + 1
-        Generation.objects.filter(pk=generation_id).update(event_seq=attempt.seq)
-        event = Event.objects.create(generation_id=generation_id, seq=attempt.seq, type=type, data=data)
-        payload = event_payload(event)
-        transaction.on_commit(lambda: _publish(generation_id, payload))
+    if connection.vendor == "postgresql":
+        event = _event_insert_at_once(generation_id=generation_id, type=type, data=data, attempt=attempt)
+    else:
+        with transaction.atomic():
+            seq = (
+                Generation.objects.select_for_update()
+                .filter(pk=generation_id)
+                .values_list("event_seq", flat=True)
+                .get()
+            ) + 1
+            Generation.objects.filter(pk=generation_id).update(event_seq=seq)
+            event = Event.objects.create(
+                generation_id=generation_id, seq=seq, type=type, data=data, created_at=attempt.created_at
+            )
+    payload = event_payload(event)
+    # Published once the event is committed: with the surrounding transaction if there is one.
+    transaction.on_commit(lambda: _publish(generation_id, payload))
     return event
+
+
+def _event_insert_at_once(*, generation_id, type: str, data: dict, attempt: _Attempt) -> Event:
+    """One statement, one round trip: the UPDATE numbers the event under the run's row lock and the
+    INSERT stores it with that number. Data-modifying CTEs are PostgreSQL's."""
+    generations, stored = Generation._meta.db_table, Event._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The tables are the models' own names; every value is a parameter.
+            f"WITH next AS (UPDATE {generations} SET event_seq = event_seq + 1 WHERE id = %s "  # noqa: S608
+            "RETURNING id, event_seq) "
+            f"INSERT INTO {stored} (generation_id, seq, type, data, created_at) "
+            "SELECT id, event_seq, %s, %s, %s FROM next RETURNING id, seq",
+            [
+                uuid.UUID(str(generation_id)),
+                type,
+                Event._meta.get_field("data").get_db_prep_save(data, connection),
+                attempt.created_at,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Generation.DoesNotExist(f"No generation {generation_id}.")
+    event_id, seq = row
+    return Event(
+        id=event_id, generation_id=generation_id, seq=seq, type=type, data=data, created_at=attempt.created_at
+    )
 
 
 def events_after(*, generation_id, after: int, limit: int = 500) -> list[dict]:

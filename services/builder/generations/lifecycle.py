@@ -263,31 +263,39 @@ def _generation_insert(
     apply: str,
 ) -> Generation:
     limit = settings.OASIS["MAX_RUNNING_PER_USER"]
-    with transaction.atomic():
-        UserSlot.objects.get_or_create(user_id=user_id)
-        UserSlot.objects.select_for_update().get(user_id=user_id)
-        if Generation.objects.filter(user_id=user_id, status__in=ACTIVE).count() >= limit:
-            raise TooManyGenerations(details={"limit": limit})
-        conversation = conversations.conversation_for_run(
-            user_id=user_id, project_id=project_id, conversation_id=conversation_id, prompt=prompt
-        )
-        try:
-            with transaction.atomic():
-                return Generation.objects.create(
-                    user_id=user_id,
-                    project_id=project_id,
-                    conversation=conversation,
-                    model=estimate.model,
-                    mode=mode,
-                    prompt=prompt,
-                    ceiling=estimate.ceiling,
-                    max_credits=max_credits,
-                    options=options,
-                    apply=apply,
-                    base_revision=project.get("current_revision"),
-                )
-        except IntegrityError as exc:
-            raise BuildInProgress() from exc
+    try:
+        with transaction.atomic():
+            _lock_user_slot(user_id)
+            if Generation.objects.filter(user_id=user_id, status__in=ACTIVE).count() >= limit:
+                raise TooManyGenerations(details={"limit": limit})
+            conversation = conversations.conversation_for_run(
+                user_id=user_id, project_id=project_id, conversation_id=conversation_id, prompt=prompt
+            )
+            return Generation.objects.create(
+                user_id=user_id,
+                project_id=project_id,
+                conversation=conversation,
+                model=estimate.model,
+                mode=mode,
+                prompt=prompt,
+                ceiling=estimate.ceiling,
+                max_credits=max_credits,
+                options=options,
+                apply=apply,
+                base_revision=project.get("current_revision"),
+            )
+    except IntegrityError as exc:
+        # The one active build per project, decided by the database's unique constraint; the whole
+        # transaction is undone, the conversation's touch with it.
+        raise BuildInProgress() from exc
+
+
+def _lock_user_slot(user_id) -> None:
+    """Lock the caller's row, which serialises their starts: one query once the row exists."""
+    if UserSlot.objects.select_for_update().filter(user_id=user_id).exists():
+        return
+    UserSlot.objects.get_or_create(user_id=user_id)
+    UserSlot.objects.select_for_update().get(user_id=user_id)
 
 
 def generation_get(*, user_id, generation_id) -> Generation:

@@ -137,7 +137,8 @@ class Event(models.Model):
     seq = models.PositiveIntegerField()
     type = models.CharField(max_length=30)
     data = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Stamped by the write (not auto_now_add): a retried write finds by it whether its first try landed.
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["generation", "seq"]

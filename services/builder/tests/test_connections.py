@@ -87,18 +87,27 @@ def test_a_stream_read_survives_the_server_dropping_its_connection(generation):
     assert [event["seq"] for event in first] == [event["seq"] for event in second] == [1]
 
 
-def test_an_event_write_cut_before_its_commit_is_written_once_more(generation, monkeypatch):
-    real = events._event_insert
-    calls = []
+@pytest.fixture
+def cut_next_write(monkeypatch):
+    """Arms a cut: the next event write is sent, then its connection drops before it commits."""
 
-    def cut_once(**kwargs):
-        calls.append(kwargs["attempt"])
-        if len(calls) == 1:
-            kwargs["attempt"].seq = 1  # the number was taken, then the connection dropped
-            raise OperationalError("server closed the connection unexpectedly")
-        return real(**kwargs)
+    def arm() -> None:
+        real = events._event_insert
+        calls = []
 
-    monkeypatch.setattr(events, "_event_insert", cut_once)
+        def cut_once(**kwargs):
+            calls.append(kwargs["attempt"])
+            if len(calls) == 1:
+                raise OperationalError("server closed the connection unexpectedly")
+            return real(**kwargs)
+
+        monkeypatch.setattr(events, "_event_insert", cut_once)
+
+    return arm
+
+
+def test_an_event_write_cut_before_its_commit_is_written_once_more(generation, cut_next_write):
+    cut_next_write()
 
     event = event_append(generation_id=generation.id, type="status", data={"status": "running"})
 
@@ -122,3 +131,56 @@ def test_an_event_whose_commit_landed_before_the_connection_dropped_is_not_writt
     assert (event.seq, event.type, event.data) == (1, "text", {"delta": "Hello"})
     assert Event.objects.filter(generation=generation).count() == 1
     assert Generation.objects.get(pk=generation.pk).event_seq == 1
+
+
+def test_an_identical_earlier_event_is_not_taken_for_a_cut_write(generation, cut_next_write):
+    event_append(generation_id=generation.id, type="text", data={"delta": "a"})
+    cut_next_write()
+
+    event = event_append(generation_id=generation.id, type="text", data={"delta": "a"})
+
+    assert event.seq == 2
+    assert list(Event.objects.filter(generation=generation).values_list("seq", "data")) == [
+        (1, {"delta": "a"}),
+        (2, {"delta": "a"}),
+    ]
+
+
+def test_writers_at_once_number_a_runs_events_without_a_gap_or_a_repeat(generation):
+    writers, each = 4, 10
+
+    def write(writer: int) -> None:
+        try:
+            for index in range(each):
+                event_append(generation_id=generation.id, type="text", data={"delta": f"{writer}.{index}"})
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(write, range(writers)))
+
+    stored = list(Event.objects.filter(generation=generation).order_by("seq").values_list("seq", "data"))
+    assert [seq for seq, _ in stored] == list(range(1, writers * each + 1))
+    assert sorted(data["delta"] for _, data in stored) == sorted(
+        f"{writer}.{index}" for writer in range(writers) for index in range(each)
+    )
+    assert Generation.objects.get(pk=generation.pk).event_seq == writers * each
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="data-modifying CTEs are PostgreSQL's")
+def test_on_postgresql_an_event_is_numbered_and_stored_in_one_statement(
+    generation, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        event = event_append(generation_id=generation.id, type="status", data={"status": "running"})
+
+    stored = Event.objects.get(generation=generation)
+    assert (stored.pk, stored.seq, stored.type, stored.data) == (event.pk, 1, "status", {"status": "running"})
+    assert stored.created_at == event.created_at
+
+
+def test_an_event_of_no_generation_is_an_error_and_stores_nothing(transactional_db):
+    with pytest.raises(Generation.DoesNotExist):
+        event_append(generation_id=uuid.uuid4(), type="status", data={"status": "running"})
+
+    assert not Event.objects.exists()

@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from django.db import connection
 
 from generations import lifecycle
 from generations.models import Event, Generation, Message, Status
@@ -267,6 +268,21 @@ def test_listing_takes_a_constant_number_of_queries(api, setup, django_assert_nu
         response = api.get(f"{BASE}/projects/{project_id}/generations/")
 
     assert response.json()["count"] == 3
+
+
+def test_a_start_takes_a_fixed_number_of_queries(api, setup, django_assert_num_queries):
+    _, _, project_id = setup
+    post(api, project_id, mode="chat", prompt="a first question")  # the caller's row exists from here
+
+    # Reads: waiting runs, the model, the conversation and its history. The insert's transaction: the
+    # caller's row lock, their running runs, the conversation (read, touched), the run. The queueing
+    # transaction: the hold's id, the prompt, the first event. (Transactions are savepoints in a test.)
+    # On PostgreSQL the event is one statement; elsewhere a locked read, an update and an insert in a
+    # transaction of their own.
+    with django_assert_num_queries(16 if connection.vendor == "postgresql" else 20):
+        response = post(api, project_id, mode="chat", prompt="a second question")
+
+    assert response.status_code == 202
 
 
 def test_cancelling_a_queued_generation_releases_its_hold(api, setup):
