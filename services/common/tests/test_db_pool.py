@@ -50,3 +50,43 @@ def test_psycopgs_own_check_would_hand_them_out_one_by_one_past_the_timeout():
             pass
     finally:
         pool.close()
+
+
+def counting_checks(monkeypatch) -> list:
+    asked = []
+    real = ConnectionPool.check_connection
+    monkeypatch.setattr(
+        ConnectionPool, "check_connection", lambda connection: asked.append(1) or real(connection)
+    )
+    return asked
+
+
+def test_an_idle_connection_the_server_left_alone_is_handed_out_without_a_round_trip(monkeypatch):
+    asked = counting_checks(monkeypatch)
+    pool = ConnectionPool(SERVER, min_size=1, max_size=1, check=check_pooled_connection, open=True)
+    try:
+        for _ in range(3):
+            with pool.connection() as connection:
+                assert connection.execute("SELECT 1").fetchone() == (1,)
+        assert asked == []
+    finally:
+        pool.close()
+
+
+def test_an_idle_connection_the_server_wrote_to_is_asked_and_kept_when_it_answers(monkeypatch):
+    asked = counting_checks(monkeypatch)
+    pool = ConnectionPool(SERVER, min_size=1, max_size=1, check=check_pooled_connection, open=True)
+    try:
+        with pool.connection() as connection:
+            connection.execute("LISTEN oasis_pool_check")
+            pid = connection.info.backend_pid
+        with connect(SERVER, autocommit=True) as other:
+            other.execute("NOTIFY oasis_pool_check")
+        time.sleep(0.2)
+
+        with pool.connection() as connection:
+            assert connection.info.backend_pid == pid  # the same connection, not a new one
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+        assert asked == [1]
+    finally:
+        pool.close()

@@ -41,8 +41,14 @@ def account_open(*, user_id) -> CreditAccount:
 
 
 def account_lock(*, user_id) -> CreditAccount:
-    """The user's account, opened if need be, row-locked until the current transaction ends."""
+    """The user's account, opened if need be, row-locked until the current transaction ends.
+
+    One query once the account exists (every use but the first).
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("account_lock must run inside transaction.atomic")
+    account = CreditAccount.objects.select_for_update().filter(user_id=user_id).first()
+    if account is not None:
+        return account
     account_open(user_id=user_id)
     return CreditAccount.objects.select_for_update().get(user_id=user_id)

@@ -331,3 +331,17 @@ def test_the_sweeper_works_through_many_holds_in_batches(db, user_id):
 
     assert holds_release_expired(now=timezone.now() + timedelta(seconds=5), batch_size=3) == 7
     assert totals_of(user_id) == (2000, 0)
+
+
+def test_a_hold_on_an_open_account_takes_a_fixed_number_of_queries(
+    builder, user_id, django_assert_num_queries
+):
+    place_hold(builder, user_id, 5, generation_id="gen-0")  # the account is open from here
+
+    # The idempotency record (stored, then given the answer); the account locked in one query; the
+    # hold; the ledger entry (its key looked up, the account's totals, the entry). Transactions are
+    # savepoints in a test.
+    with django_assert_num_queries(15):
+        response = place_hold(builder, user_id, 5, generation_id="gen-1")
+
+    assert response.status_code == 201
