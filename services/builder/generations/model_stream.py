@@ -155,7 +155,7 @@ def open_stream(
     """
     try:
         # The SDK itself retries a refused or failed request (429, 5xx, timeouts) with backoff.
-        stream = client.chat.completions.create(
+        response = client.chat.completions.with_streaming_response.create(
             model=model.upstream_model,
             messages=messages,
             tools=schemas,
@@ -165,7 +165,7 @@ def open_stream(
             extra_headers={"X-Client-Request-Id": request_id} if request_id else None,
             # Only what the catalog says the model takes (checked when the run was accepted).
             **(options or {}),
-        )
+        ).__enter__()  # the request is sent here; ChunkStream closes the response
     except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
         raise failed("model_unavailable", UNAVAILABLE) from exc
     except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
@@ -175,12 +175,67 @@ def open_stream(
             raise failed("model_unavailable", UNAVAILABLE) from exc
         logger.warning("The model refused a request of %s: %s", run_id, exc.status_code)
         raise failed("model_error", "The model could not handle this request.") from exc
-    content_type = stream.response.headers.get("content-type", "")
+    content_type = response.headers.get("content-type", "")
     if not content_type.startswith("text/event-stream"):
-        stream.close()
+        response.close()
         raise _misconfigured(model, f"answered {content_type or 'no content type'}, not an event stream")
     registry.model_problem_clear(model=model)
-    return stream
+    return ChunkStream(response)
+
+
+class Fields(dict):
+    """A streamed JSON object read by attribute, as the SDK's models are read; an absent field is None."""
+
+    __getattr__ = dict.get
+
+
+class ChunkStream:
+    """A streamed chat completion's chunks, decoded as plain JSON from the SDK's raw response.
+
+    The SDK's own stream builds a pydantic model of every chunk: some 60 µs each, which at 50
+    tokens a second is 3 ms of CPU per second of a run, most of what a worker spends. The SDK
+    still sends the request, retries it and raises its errors; this reads the Server-Sent Events
+    as the SDK's decoder does: `data:` lines up to a blank line make one event, `[DONE]` ends the
+    stream, an event carrying an `error` raises `openai.APIError`. Transport errors pass through.
+    """
+
+    def __init__(self, response) -> None:
+        self.response = response
+
+    def __enter__(self) -> ChunkStream:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __iter__(self):
+        data: list[str] = []
+        for line in self.response.iter_lines():
+            if line:
+                field_name, _, value = line.partition(":")
+                if field_name == "data":
+                    data.append(value[1:] if value.startswith(" ") else value)
+                continue
+            if not data:
+                continue
+            text, data = "\n".join(data), []
+            if text.startswith("[DONE]"):
+                return
+            chunk = json.loads(text, object_hook=Fields)
+            if isinstance(chunk, dict) and chunk.get("error"):
+                error = chunk["error"]
+                message = error.get("message") if isinstance(error, dict) else None
+                raise openai.APIError(
+                    message=message
+                    if isinstance(message, str) and message
+                    else "An error occurred during streaming",
+                    request=self.response.http_request,
+                    body=error,
+                )
+            yield chunk
 
 
 def _misconfigured(model: LanguageModel, problem: str) -> RunStopped:
@@ -199,7 +254,7 @@ def stream_turn(stream, *, listener: Listener, budget: Budget, input_estimate: i
             for chunk in stream:
                 if chunk.usage is not None:
                     usage = chunk.usage
-                for choice in chunk.choices:
+                for choice in chunk.choices or ():
                     _fold(choice, turn, assembly, listener)
                 listener.on_chunk()
     except RunStopped:

@@ -1,7 +1,9 @@
 """One streamed turn: tool calls put back together from their pieces, announced once, usage counted."""
 
+import json
 from types import SimpleNamespace
 
+import httpx2
 import openai
 import pytest
 
@@ -10,8 +12,10 @@ from generations.budget import Budget
 from generations.finishing import RunStopped, failed
 from generations.model_stream import (
     ANNOUNCE_SCAN_CHARS,
+    ChunkStream,
     StreamBroken,
     ToolCallAssembly,
+    open_stream,
     stream_turn,
     streamed_arguments,
     visible_arguments,
@@ -238,3 +242,143 @@ def test_a_search_shows_its_pattern_and_nothing_else():
     assert visible_arguments(arguments) == {"pattern": "<title"}
     assert streamed_arguments("search_files", arguments[:22]) == {"pattern": "<title"}
     assert streamed_arguments("glob", '{"pat') is None
+
+
+# ---- the chunks as an endpoint sends them, decoded by ChunkStream and by the SDK's own stream ----
+
+
+def sse(*events: str) -> bytes:
+    return "".join(f"{event}\n\n" for event in events).encode()
+
+
+def data(**fields) -> str:
+    return "data: " + json.dumps({"id": "c1", "object": "chat.completion.chunk", "model": "m", **fields})
+
+
+def choice(delta=None, finish_reason=None) -> dict:
+    return {"index": 0, "delta": delta or {}, "finish_reason": finish_reason}
+
+
+A_TURN = sse(
+    ": a comment line, which an event stream may carry",
+    data(choices=[choice({"role": "assistant", "content": "Hello "})]),
+    # One event's data over two lines, and a field with no space after its colon.
+    'data:{"id": "c1", "object": "chat.completion.chunk", "model": "m",\n'
+    'data: "choices": [{"index": 0, "delta": {"content": "there"}, "finish_reason": null}]}',
+    "event: message\n"
+    + data(
+        choices=[
+            choice(
+                {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": "c",
+                            "type": "function",
+                            "function": {"name": "write_", "arguments": ""},
+                        }
+                    ]
+                }
+            )
+        ]
+    ),
+    data(
+        choices=[
+            choice(
+                {"tool_calls": [{"index": 0, "function": {"name": "file", "arguments": '{"path": "a.html"'}}]}
+            )
+        ]
+    ),
+    data(choices=[choice({"tool_calls": [{"index": 0, "function": {"arguments": ', "content": "x"}'}}]})]),
+    data(choices=[choice(finish_reason="tool_calls")]),
+    data(choices=[], usage={"prompt_tokens": 30, "completion_tokens": 7, "total_tokens": 37}),
+    "data: [DONE]",
+    data(choices=[choice({"content": "after the end"})]),
+)
+
+
+def client_answering(body: bytes, *, content_type: str = "text/event-stream") -> openai.OpenAI:
+    def answer(request):
+        return httpx2.Response(200, headers={"content-type": content_type}, content=body)
+
+    return openai.OpenAI(
+        api_key="test",
+        base_url="http://model.test/v1",
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(answer)),
+    )
+
+
+def opened(client, model):
+    return open_stream(
+        client,
+        model=model,
+        messages=[{"role": "user", "content": "hi"}],
+        schemas=[],
+        max_tokens=100,
+        run_id="r",
+    )
+
+
+@pytest.fixture
+def model(demo_catalog):
+    return LanguageModel.objects.first()
+
+
+def turn_of(stream) -> tuple:
+    listener = Listener()
+    spent = Budget(model=LanguageModel(input_price=1, output_price=1, max_output_tokens=1000), ceiling=100)
+    turn = stream_turn(stream, listener=listener, budget=spent, input_estimate=999)
+    return turn, listener.seen, (spent.input_tokens, spent.output_tokens)
+
+
+def test_chunks_decode_to_the_turn_the_sdks_own_stream_gives(model):
+    client = client_answering(A_TURN)
+    sdk_stream = client.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+
+    ours, theirs = turn_of(opened(client, model)), turn_of(sdk_stream)
+
+    assert ours == theirs
+    turn, seen, usage = ours
+    assert (turn.text, turn.finish_reason, usage) == ("Hello there", "tool_calls", (30, 7))
+    assert [(call["id"], call["name"], call["arguments"]) for call in turn.tool_calls] == [
+        ("c", "write_file", '{"path": "a.html", "content": "x"}')
+    ]
+    assert ("tool_call", "c", "write_file", {"path": "a.html"}) in seen
+
+
+def test_a_field_a_chunk_leaves_out_reads_as_none():
+    stream = ChunkStream(SimpleNamespace(iter_lines=lambda: iter(['data: {"choices": [{"delta": {}}]}', ""])))
+
+    (chunk,) = list(stream)
+
+    assert chunk.usage is None
+    assert chunk.choices[0].delta.content is None
+    assert chunk.choices[0].finish_reason is None
+
+
+def test_an_error_event_mid_answer_is_a_broken_stream(model):
+    body = sse(
+        data(choices=[choice({"content": "partial"})]),
+        'data: {"error": {"message": "The server had an error", "type": "server_error"}}',
+    )
+
+    with pytest.raises(StreamBroken):
+        turn_of(opened(client_answering(body), model))
+
+
+def test_an_answer_cut_before_its_finish_is_a_broken_stream(model):
+    body = sse(data(choices=[choice({"content": "partial"})]))[:-1]  # and not even the blank line
+
+    with pytest.raises(StreamBroken):
+        turn_of(opened(client_answering(body), model))
+
+
+def test_a_stream_closes_its_response(model):
+    stream = opened(client_answering(A_TURN), model)
+
+    turn_of(stream)
+
+    assert stream.response.http_response.is_closed
