@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, wraps
 
@@ -41,6 +43,17 @@ def _peer_call(function: Callable) -> Callable:
         return function(*args, **kwargs)
 
     return call
+
+
+# Threads for peer calls made while the caller goes on with other work; more wait their turn.
+CONCURRENT_CALL_THREADS = 32
+_concurrent_calls = ThreadPoolExecutor(CONCURRENT_CALL_THREADS, thread_name_prefix="peer-call")
+
+
+def concurrently(call: Callable, /, **kwargs) -> Future:
+    """`call(**kwargs)` on another thread, in this one's context (its request id, its log fields),
+    while this one goes on; the future's `result()` answers or raises as the call did."""
+    return _concurrent_calls.submit(contextvars.copy_context().run, call, **kwargs)
 
 
 def while_unavailable(call: Callable, *, seconds: float):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import Future
 
 from django.conf import settings
 from django.utils import timezone
@@ -117,8 +118,16 @@ class Run:
     def _outcome(self) -> Outcome:
         """Run the work to its end and say how it ended."""
         try:
+            # The project's files are asked for while the run says it runs and reads its history.
+            snapshot = peers.concurrently(
+                peers.project_snapshot,
+                project_id=self.generation.project_id,
+                owner_id=self.generation.user_id,
+                revision=self.generation.base_revision,
+                max_bytes=SNAPSHOT_MAX_BYTES,
+            )
             self.emit("status", status=Status.RUNNING)
-            answer = self._loop(self._start())
+            answer = self._loop(self._start(snapshot))
             if self.question is not None:
                 # Paid for, and what it changed before asking is kept: the answer continues from there.
                 revision = self._land(self.question) if self._applies_now() else None
@@ -153,24 +162,21 @@ class Run:
                 message="Something went wrong on our side.",
             )
 
-    def _start(self) -> list[dict]:
-        """The run's working copy of the project, and what the model is told first."""
+    def _start(self, asked_snapshot: Future) -> list[dict]:
+        """The run's working copy of the project (its snapshot, once projects answers), and what the
+        model is told first."""
         generation = self.generation
-        snapshot = peers.project_snapshot(
-            project_id=generation.project_id,
-            owner_id=generation.user_id,
-            revision=generation.base_revision,
-            max_bytes=SNAPSHOT_MAX_BYTES,
+        history = context.history_of(
+            user_id=generation.user_id, project_id=generation.project_id, before=generation
         )
+        snapshot = asked_snapshot.result()
         self.copy = tools.WorkingCopy.from_snapshot(snapshot)
         self.publication = snapshot.get("publication")
         return context.initial_messages(
             mode=generation.mode,
             prompt=generation.prompt,
             copy=self.copy,
-            history=context.history_of(
-                user_id=generation.user_id, project_id=generation.project_id, before=generation
-            ),
+            history=history,
             budget_tokens=self.oasis["CONTEXT_BUDGET_TOKENS"],
             history_tokens=self.oasis["HISTORY_BUDGET_TOKENS"],
         )

@@ -51,6 +51,7 @@ class FakeProjects:
         self.applied: list[dict] = []
         self.restored: list[dict] = []
         self.by_generation: dict[str, dict] = {}
+        self.snapshot_request_ids: list[str | None] = []  # each snapshot asked for, by its X-Request-ID
         self.lock = threading.Lock()
         # Landing faults, one a call: "down" answers 503 and commits nothing; "lost" commits and
         # then answers 503, as when projects dies right after its commit.
@@ -113,6 +114,7 @@ class FakeProjects:
         )
 
     def snapshot(self, request):
+        self.snapshot_request_ids.append(request.headers.get("X-Request-ID"))
         project_id = request.path_url.split("/")[4]
         project = self._owned(request, project_id)
         if project is None:

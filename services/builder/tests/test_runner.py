@@ -8,6 +8,7 @@ import pytest
 
 from generations import runner
 from generations.models import Event, Generation, Message, Status
+from oasis_common.context import reset_request_id, set_request_id
 from oasis_common.testing import user_token
 from tests.conftest import client_for
 
@@ -284,6 +285,32 @@ def test_projects_down_longer_than_the_landing_allows_fails_the_run_uncharged(de
     assert (generation.status, generation.error_code) == (Status.FAILED, "projects_unavailable")
     assert projects.applied == []
     assert payments.hold_for(generation.id)["status"] == "released"
+
+
+def test_a_project_deleted_before_its_run_starts_fails_the_run_uncharged(demo, fakes, user_id):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    generation_id = start(user_id, project_id)["id"]
+    del projects.projects[project_id]  # its snapshot, asked for as the run starts, is a 404
+
+    generation = run(generation_id)
+
+    assert (generation.status, generation.cost) == (Status.FAILED, 0)
+    assert event_types(generation_id) == ["status", "status", "failed"]
+    assert payments.hold_for(generation_id)["status"] == "released"
+
+
+def test_the_snapshot_is_asked_for_under_the_runs_request_id(demo, fakes, user_id):
+    projects, _ = fakes
+    generation_id = start(user_id, projects.add(user_id))["id"]
+
+    token = set_request_id("run-request-id-1")
+    try:
+        run(generation_id)
+    finally:
+        reset_request_id(token)
+
+    assert projects.snapshot_request_ids == ["run-request-id-1"]
 
 
 def test_a_run_settles_within_seconds_although_payments_restarts_as_it_ends(demo, fakes, user_id):
