@@ -177,8 +177,7 @@ def postgres_pooled(config: dict) -> dict:
     a worker's many runs would otherwise connect anew each time. OASIS_DB_POOL_SIZE bounds the
     connections one process opens, so the server's total is the processes times that;
     0 turns the pool off (each thread keeps a connection for OASIS_DB_CONN_MAX_AGE seconds).
-    Every connection is checked as it is taken (a round trip only if the server wrote to it since
-    it was given back), so one the server dropped is replaced unseen
+    Every connection is checked as it is taken, so one the server dropped is replaced unseen
     (`db_pool.check_pooled_connection`, through the backend `oasis_common.postgresql`).
     """
     config["CONN_HEALTH_CHECKS"] = True
