@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import requests
 
@@ -115,6 +116,25 @@ def test_a_follow_up_shows_the_plan_while_it_runs(page, console):
     assert plan.locator("ol li").all_inner_texts() == seen
     assert plan.get_by_role("list", name="Plan").is_visible()
     assert console.unexpected() == []
+
+
+def test_a_run_that_ends_before_its_conversation_has_loaded_keeps_its_turn(page, console):
+    sign_up(page)
+    create_project(page, "Raced")
+
+    def read_now_answer_later(route):
+        # Read as the run starts, delivered after it has ended: the page must not lose the ended turn.
+        response = route.fetch()
+        time.sleep(3)
+        route.fulfill(response=response)
+
+    page.route(re.compile(r".*/api/v1/builder/conversations/[^/]+/messages/.*"), read_now_answer_later)
+    review_build(page, "A bakery in Lisbon called Crumb, with a menu and opening hours")
+
+    assert last_run(page).get_attribute("data-status") == "proposed"
+    page.wait_for_timeout(3500)  # the late page of messages has arrived
+    assert page.locator("[data-testid=proposal][data-state=pending]").count() == 1
+    assert page.locator(".turn.assistant").count() == 1
 
 
 def test_a_reviewed_build_applies_only_the_files_chosen(page, console, system):

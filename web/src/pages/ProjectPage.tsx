@@ -641,6 +641,9 @@ function Chat({
   const [error, setError] = useState<unknown>(null);
   const stop = useRef<(() => void) | null>(null);
   const log = useRef<HTMLOListElement>(null);
+  // Runs that ended while this page followed them, with their conversations: a page of messages read
+  // just before a run's answer was stored must not drop the turn the stream built.
+  const endedRuns = useRef<{ conversation: string | null; turn: Turn }[]>([]);
 
   /** The project's conversations (not archived), most recently active first; the shown one kept current. */
   const loadConversations = async (): Promise<Conversation[]> => {
@@ -655,6 +658,7 @@ function Chat({
     setConversations(null);
     setCurrent(null);
     setLive(null);
+    endedRuns.current = [];
     api<Model[] | Page<Model>>("builder/models/", { auth: false })
       .then((found) => {
         const list = Array.isArray(found) ? found : found.results;
@@ -692,7 +696,12 @@ function Chat({
     const controller = new AbortController();
     api<Page<Message>>(`builder/conversations/${currentId}/messages/?page_size=200`, { signal: controller.signal })
       .then((page) => {
-        setTurns(page.results.map(turnOf));
+        // A run's answer is stored as it ends (its prompt, which names it too, as it starts).
+        const storedRuns = new Set(page.results.filter((m) => m.role === "assistant").map((m) => m.generation_id));
+        const endedSince = endedRuns.current
+          .filter((run) => run.conversation === currentId && !storedRuns.has(run.turn.generationId ?? null))
+          .map((run) => run.turn);
+        setTurns([...page.results.map(turnOf), ...endedSince]);
         setTurnsOf(currentId);
         // A run that ended meanwhile is stored now: its live copy would show it twice.
         setLive((old) => (old?.done && page.results.some((m) => m.generation_id === old.generationId) ? null : old));
@@ -711,6 +720,7 @@ function Chat({
   useEffect(() => {
     if (!live?.done) return;
     const ended = live;
+    endedRuns.current.push({ conversation: ended.conversation, turn: ended.turn });
     if (ended.conversation === currentRef.current) setTurns((old) => [...old, ended.turn]);
     setLive(null);
   }, [live]);
