@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import uuid
+from datetime import datetime
 
 import redis
 from django.conf import settings
@@ -99,30 +100,26 @@ def event_append(*, generation_id, type: str, data: dict | None = None) -> Event
     attempt stamped on it) and stops there.
     """
     data = data or {}
-    attempt = _Attempt()
+    # Each write stamps its row with its own time, which finds the row if the write landed.
+    stamp = timezone.now()
     try:
-        return _event_insert(generation_id=generation_id, type=type, data=data, attempt=attempt)
+        return _event_insert(generation_id=generation_id, type=type, data=data, created_at=stamp)
     except (OperationalError, InterfaceError):
         if connection.in_atomic_block:
             raise
         connection.close()
-    landed = Event.objects.filter(generation_id=generation_id, created_at=attempt.created_at).first()
+    landed = Event.objects.filter(generation_id=generation_id, created_at=stamp).first()
     if landed is not None and (landed.type, landed.data) == (type, data):
         return landed
     logger.warning("Writing an event of %s failed on a dropped connection; writing it again", generation_id)
-    return _event_insert(generation_id=generation_id, type=type, data=data, attempt=_Attempt())
+    return _event_insert(generation_id=generation_id, type=type, data=data, created_at=timezone.now())
 
 
-class _Attempt:
-    """One write of an event: the time it stamps on its row, which finds the row if the write landed."""
-
-    def __init__(self) -> None:
-        self.created_at = timezone.now()
-
-
-def _event_insert(*, generation_id, type: str, data: dict, attempt: _Attempt) -> Event:
+def _event_insert(*, generation_id, type: str, data: dict, created_at: datetime) -> Event:
     if connection.vendor == "postgresql":
-        event = _event_insert_at_once(generation_id=generation_id, type=type, data=data, attempt=attempt)
+        event = _event_insert_at_once(
+            generation_id=generation_id, type=type, data=data, created_at=created_at
+        )
     else:
         with transaction.atomic():
             seq = (
@@ -133,7 +130,7 @@ def _event_insert(*, generation_id, type: str, data: dict, attempt: _Attempt) ->
             ) + 1
             Generation.objects.filter(pk=generation_id).update(event_seq=seq)
             event = Event.objects.create(
-                generation_id=generation_id, seq=seq, type=type, data=data, created_at=attempt.created_at
+                generation_id=generation_id, seq=seq, type=type, data=data, created_at=created_at
             )
     payload = event_payload(event)
     # Published once the event is committed: with the surrounding transaction if there is one.
@@ -141,7 +138,7 @@ def _event_insert(*, generation_id, type: str, data: dict, attempt: _Attempt) ->
     return event
 
 
-def _event_insert_at_once(*, generation_id, type: str, data: dict, attempt: _Attempt) -> Event:
+def _event_insert_at_once(*, generation_id, type: str, data: dict, created_at: datetime) -> Event:
     """One statement, one round trip: the UPDATE numbers the event under the run's row lock and the
     INSERT stores it with that number. Data-modifying CTEs are PostgreSQL's."""
     generations, stored = Generation._meta.db_table, Event._meta.db_table
@@ -156,7 +153,7 @@ def _event_insert_at_once(*, generation_id, type: str, data: dict, attempt: _Att
                 uuid.UUID(str(generation_id)),
                 type,
                 Event._meta.get_field("data").get_db_prep_save(data, connection),
-                attempt.created_at,
+                created_at,
             ],
         )
         row = cursor.fetchone()
@@ -164,7 +161,7 @@ def _event_insert_at_once(*, generation_id, type: str, data: dict, attempt: _Att
         raise Generation.DoesNotExist(f"No generation {generation_id}.")
     event_id, seq = row
     return Event(
-        id=event_id, generation_id=generation_id, seq=seq, type=type, data=data, created_at=attempt.created_at
+        id=event_id, generation_id=generation_id, seq=seq, type=type, data=data, created_at=created_at
     )
 
 

@@ -96,7 +96,7 @@ def cut_next_write(monkeypatch):
         calls = []
 
         def cut_once(**kwargs):
-            calls.append(kwargs["attempt"])
+            calls.append(kwargs["created_at"])
             if len(calls) == 1:
                 raise OperationalError("server closed the connection unexpectedly")
             return real(**kwargs)
