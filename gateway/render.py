@@ -181,7 +181,7 @@ class GatewayConfig:
             "site_root": Path(get("SITE_ROOT") or runtime / "site"),
             "upstreams": upstreams,
             "listen": get("LISTEN", "8080"),
-            "reuseport": get("REUSEPORT").strip().lower() in ("1", "true", "yes"),
+            "reuseport": get("REUSEPORT").lower() in ("1", "true", "yes"),
             "cors_origins": [
                 o.strip() for o in environ.get("OASIS_CORS_ORIGINS", "").split(",") if o.strip()
             ],
