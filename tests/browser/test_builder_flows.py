@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 import requests
 
 from tests.browser.conftest import SLOW_MODEL, shot, sign_up, token_for
@@ -118,23 +119,40 @@ def test_a_follow_up_shows_the_plan_while_it_runs(page, console):
     assert console.unexpected() == []
 
 
-def test_a_run_that_ends_before_its_conversation_has_loaded_keeps_its_turn(page, console):
+def proposal_title_in_view(page) -> bool:
+    """The pending proposal's first line lies within the conversation's visible part."""
+    return page.evaluate(
+        """() => {
+            const log = document.querySelector('[data-testid=chat-log]').getBoundingClientRect();
+            const title = document.querySelector('.proposal-title').getBoundingClientRect();
+            return title.top >= log.top && title.bottom <= log.bottom;
+        }"""
+    )
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["read-before-the-answer", "read-after-the-answer"])
+def test_a_run_that_ends_before_its_conversation_has_loaded_keeps_its_turn_in_view(page, console, stored):
     sign_up(page)
     create_project(page, "Raced")
 
-    def read_now_answer_later(route):
-        # Read as the run starts, delivered after it has ended: the page must not lose the ended turn.
+    def late(route):
+        # Delivered after the run has ended, read before its answer was stored or after.
+        if stored:
+            time.sleep(3)
         response = route.fetch()
-        time.sleep(3)
+        if not stored:
+            time.sleep(3)
         route.fulfill(response=response)
 
-    page.route(re.compile(r".*/api/v1/builder/conversations/[^/]+/messages/.*"), read_now_answer_later)
+    page.route(re.compile(r".*/api/v1/builder/conversations/[^/]+/messages/.*"), late)
     review_build(page, "A bakery in Lisbon called Crumb, with a menu and opening hours")
 
     assert last_run(page).get_attribute("data-status") == "proposed"
     page.wait_for_timeout(3500)  # the late page of messages has arrived
     assert page.locator("[data-testid=proposal][data-state=pending]").count() == 1
     assert page.locator(".turn.assistant").count() == 1
+    assert page.locator(".turn.user").count() == 1
+    assert proposal_title_in_view(page)
 
 
 def test_a_reviewed_build_applies_only_the_files_chosen(page, console, system):
@@ -156,13 +174,7 @@ def test_a_reviewed_build_applies_only_the_files_chosen(page, console, system):
     proposal.get_by_label("Changes to index.html").wait_for()
     # Revealed in the conversation: its first lines in view, not scrolled past to the buttons.
     assert proposal.locator(".proposal-title").is_visible()
-    assert page.evaluate(
-        """() => {
-            const log = document.querySelector('[data-testid=chat-log]').getBoundingClientRect();
-            const title = document.querySelector('.proposal-title').getBoundingClientRect();
-            return title.top >= log.top && title.bottom <= log.bottom;
-        }"""
-    )
+    assert proposal_title_in_view(page)
     assert page.get_by_test_id("revision").inner_text() == "0"
     assert tree_paths(page) == []
     shot(page, "proposal")

@@ -20,7 +20,7 @@ import { BASE, onLink } from "../router";
 import { followGeneration, StreamEvent } from "../sse";
 import { bytes, credits, ErrorNote, when } from "../ui";
 import { ConversationChange, ConversationPicker, titleOf } from "./Conversations";
-import { ProposalView } from "./Proposal";
+import { ProposalView, settleLog } from "./Proposal";
 
 type Tab = "preview" | "code" | "history";
 
@@ -729,8 +729,7 @@ function Chat({
   const shown = live && live.conversation === currentId ? [...stored, live.turn] : stored;
 
   useEffect(() => {
-    // Scroll the conversation itself, never the page around it.
-    if (log.current) log.current.scrollTop = log.current.scrollHeight;
+    if (log.current) settleLog(log.current);
   }, [shown.length, live?.turn]);
 
   const follow = (generation: Generation) => {
@@ -970,7 +969,7 @@ function Chat({
               <ProposalView
                 generationId={turn.generationId}
                 onApplied={onLanded}
-                reveal={turn.key.startsWith("run-")}
+                reveal={turn.key.startsWith("run-") || endedRuns.current.some((run) => run.turn.generationId === turn.generationId)}
               />
             )}
           </li>

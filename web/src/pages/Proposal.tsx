@@ -34,6 +34,16 @@ function FileDiff({ file }: { file: ProposedFile }) {
 
 type Problem = { message: string; paths: string[] };
 
+/**
+ * Where a conversation's log rests after it changed: a proposal revealed in its last turn shows its first
+ * lines at the top; otherwise the latest line shows at the bottom. Only the log scrolls, never the page.
+ */
+export function settleLog(log: Element) {
+  const revealed = log.querySelector(":scope > li:last-child [data-reveal]");
+  if (revealed) log.scrollTop += revealed.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+  else log.scrollTop = log.scrollHeight;
+}
+
 export function ProposalView({
   generationId,
   onApplied,
@@ -42,7 +52,7 @@ export function ProposalView({
   generationId: string;
   /** After a revision was made (or the project turned out to have moved on): the file tree and preview load again. */
   onApplied: () => Promise<void> | void;
-  /** Scroll it into view once loaded (a run that just ended, not one read back from the history). */
+  /** Shown at the top of the log while pending (a run this page saw end, not one read back from the history). */
   reveal?: boolean;
 }) {
   const [proposal, setProposal] = useState<Proposal | null>(null);
@@ -71,11 +81,8 @@ export function ProposalView({
   }, [generationId]);
 
   useEffect(() => {
-    // Within the conversation only, never the page around it: its first lines at the top of the log.
-    const shown = form.current;
-    const log = shown?.closest(".turns");
-    if (loaded && reveal && shown && log)
-      log.scrollTop += shown.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+    const log = form.current?.closest(".turns");
+    if (loaded && reveal && log) settleLog(log);
   }, [loaded]);
 
   // After applying or dismissing, the buttons are gone: focus moves to the sentence that says what happened.
@@ -170,7 +177,15 @@ export function ProposalView({
     );
 
   return (
-    <form ref={form} class="proposal" data-testid="proposal" data-state="pending" onSubmit={accept} aria-labelledby={heading}>
+    <form
+      ref={form}
+      class="proposal"
+      data-testid="proposal"
+      data-state="pending"
+      data-reveal={reveal || undefined}
+      onSubmit={accept}
+      aria-labelledby={heading}
+    >
       <p class="proposal-title" id={heading}>
         Proposed changes: {count} file{count === 1 ? "" : "s"}, nothing applied yet
       </p>
