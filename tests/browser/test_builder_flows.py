@@ -61,6 +61,35 @@ def review_build(page, prompt: str) -> None:
     page.locator("[data-testid=proposal][data-state=pending]").wait_for(timeout=40_000)
 
 
+def test_a_run_started_before_the_page_had_asked_for_active_runs_is_followed_once(page, console):
+    held = []
+    page.route(
+        re.compile(r".*/api/v1/builder/projects/[^/]+/generations/\?active=true"),
+        lambda route: held.append(route),
+    )
+    streams = []
+    page.on("request", lambda request: "/events/?" in request.url and streams.append(request.url))
+    sign_up(page)
+    create_project(page, "Quick")
+
+    # Sent while the page's question "is a run going?" is still on its way.
+    page.get_by_label(PROMPT).fill("make me a website")
+    with page.expect_response(re.compile(r".*/generations/$")) as posted:
+        page.get_by_role("button", name="Build").click()
+    started = posted.value.json()
+    wait_status(page, "needs_input")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'prompt'")
+
+    # Its late answer names the run as it was when it started: already followed to its end here.
+    held[0].fulfill(json={"count": 1, "next": None, "previous": None, "results": [started]})
+    page.wait_for_timeout(1500)
+    assert len(streams) == 1
+    assert last_run(page).get_attribute("data-status") == "needs_input"
+    assert page.get_by_label("Your answer to the builder's question").is_enabled()
+    assert page.evaluate("() => document.activeElement && document.activeElement.id") == "prompt"
+    assert console.unexpected() == []
+
+
 def test_a_question_from_the_builder_is_answered_by_the_next_prompt(page, console):
     sign_up(page)
     create_project(page, "Asked")

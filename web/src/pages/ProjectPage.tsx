@@ -644,6 +644,8 @@ function Chat({
   // Runs that ended while this page followed them, with their conversations: a page of messages read
   // just before a run's answer was stored must not drop the turn the stream built.
   const endedRuns = useRef<{ conversation: string | null; turn: Turn }[]>([]);
+  // Whether a run started from this page since the project was opened.
+  const sentHere = useRef(false);
 
   /** The project's conversations (not archived), most recently active first; the shown one kept current. */
   const loadConversations = async (): Promise<Conversation[]> => {
@@ -659,6 +661,7 @@ function Chat({
     setCurrent(null);
     setLive(null);
     endedRuns.current = [];
+    sentHere.current = false;
     api<Model[] | Page<Model>>("builder/models/", { auth: false })
       .then((found) => {
         const list = Array.isArray(found) ? found : found.results;
@@ -667,14 +670,15 @@ function Chat({
       })
       .catch(setError);
     // The most recently active conversation; then, if a run is still going (a reload, another tab), follow it.
+    // A run started here before these answers came chose both already: a late answer must not undo that.
     loadConversations()
       .then((list) => {
-        if (!gone) setCurrent(list[0] ?? null);
+        if (!gone && !sentHere.current) setCurrent(list[0] ?? null);
         return api<Page<Generation>>(`builder/projects/${projectId}/generations/?active=true`);
       })
       .then((page) => {
         const latest = page.results[0];
-        if (latest && !gone) {
+        if (latest && !gone && !sentHere.current) {
           setRunning(latest);
           follow(latest);
         }
@@ -827,6 +831,7 @@ function Chat({
           ...(review ? { apply: "review" } : {}),
         },
       });
+      sentHere.current = true;
       setPrompt("");
       if (generation.conversation_id === currentRef.current && generation.conversation_id === turnsOf)
         setTurns((old) => [...old, { key: `prompt-${generation.id}`, role: "user", text }]);
