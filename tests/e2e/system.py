@@ -35,6 +35,7 @@ from oasis_common.keys import generate_private_pem  # noqa: E402
 sys.path.insert(0, str(REPO / "scripts"))
 
 from platform_tools import AFTER_MIGRATE, SERVICE_NAMES, WEB_APPLICATION, django_services  # noqa: E402
+from ports import answers_as  # noqa: E402
 
 # Every Django service present in this checkout, in dependency order; OASIS_E2E_SERVICES
 # (comma-separated) narrows it, e.g. to work on one service without starting the others.
@@ -138,6 +139,8 @@ class System:
     provider_states: tuple[str, ...] = ()
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Every port this system gave out: a port chosen but not bound yet is free to the OS, not to us.
+    given_ports: set[int] = field(default_factory=set)
     gateway_port: int = 0
     dns_port: int = 0
 
@@ -237,8 +240,8 @@ class System:
             raise RuntimeError("nginx is not installed: apt-get install -y nginx")
         self.key_file.parent.mkdir(parents=True, exist_ok=True)
         self.key_file.write_bytes(generate_private_pem())
-        self.ports = {service: free_port() for service in self.services}
-        self.gateway_port = free_port()
+        self.ports = {service: self.free_port() for service in self.services}
+        self.gateway_port = self.free_port()
         self.dns_port = free_udp_port()
         self.database_urls = {service: self._database(service) for service in self.services}
         if "builder" in self.services:
@@ -277,7 +280,14 @@ class System:
     def start_service(self, service: str) -> None:
         """A service's web processes again on its own port, after stop_process; returns once it is ready."""
         self._spawn_web(service)
-        self._wait(f"{self.service_url(service)}/readyz", service)
+        self._wait_service(service)
+
+    def free_port(self) -> int:
+        """A port free now and not given to another of this system's processes."""
+        while (port := free_port()) in self.given_ports:
+            pass
+        self.given_ports.add(port)
+        return port
 
     def pid(self, name: str) -> int:
         """The id of a started process: the leader of the process group that stop_process signals."""
@@ -289,7 +299,7 @@ class System:
         For tests that kill Redis: the system uses it when `env_overrides` give it as REDIS_URL.
         """
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        port = port or free_port()
+        port = port or self.free_port()
         self._spawn(
             name,
             [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
@@ -324,7 +334,7 @@ class System:
 
     def start_demo_model(self, name: str = "demo-model", env: dict | None = None) -> str:
         """A demo model on a free port (the builder's, or another with `env` settings); returns its URL."""
-        port = free_port()
+        port = self.free_port()
         process_env = {
             **os.environ,
             "PYTHONPATH": str(REPO / "services" / "demo_model"),
@@ -451,7 +461,7 @@ class System:
 
     def start_extra_gateway(self, name: str, **overrides) -> str:
         """Another gateway over the same services, e.g. with a dead upstream."""
-        port = free_port()
+        port = self.free_port()
         config = self.gateway_config(
             runtime_dir=self.root / name,
             site_root=self.root / name / "site",
@@ -466,8 +476,16 @@ class System:
 
     def wait_ready(self, timeout: float = 60) -> None:
         for service in self.services:
-            self._wait(f"{self.service_url(service)}/readyz", service, timeout)
+            self._wait_service(service, timeout)
         self._wait(f"{self.url}/healthz", "gateway", timeout)
+
+    def _wait_service(self, service: str, timeout: float = 60) -> None:
+        """Ready, and the server on its port is that service (another there would take its requests)."""
+        self._wait(f"{self.service_url(service)}/readyz", service, timeout)
+        if not answers_as(service, self.ports[service]):
+            raise RuntimeError(
+                f"port {self.ports[service]} of {service} is answered by another server:\n{self.log(service)}"
+            )
 
     def _wait(self, url: str, name: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
