@@ -184,6 +184,35 @@ def test_a_run_that_ends_before_its_conversation_has_loaded_keeps_its_turn_in_vi
     assert proposal_title_in_view(page)
 
 
+def test_a_stream_that_catches_up_after_the_answer_was_loaded_shows_it_once(page, console):
+    sign_up(page)
+    create_project(page, "Slow stream")
+    held = {"stream": [], "messages": []}
+
+    def hold(kind: str):
+        return lambda route: held[kind].append(route)
+
+    page.route(re.compile(r".*/builder/generations/[^/]+/events/\?.*"), hold("stream"))
+    page.route(re.compile(r".*/builder/conversations/[^/]+/messages/.*"), hold("messages"))
+    page.get_by_label(PROMPT).fill("make me a website")
+    page.get_by_role("button", name="Build").click()
+
+    # The run asks its question; the page reads the stored answer, and only then does its stream catch up.
+    page.wait_for_timeout(3000)
+    for route in held["messages"]:
+        route.continue_()
+    page.locator(".turn.assistant[data-status=needs_input]").wait_for()
+    for route in held["stream"]:
+        route.continue_()
+    page.wait_for_timeout(2000)
+
+    assert len(held["stream"]) == 1
+    assert page.locator(".turn.assistant").count() == 1
+    assert page.locator(".turn.user").count() == 1
+    page.get_by_label("Your answer to the builder's question").wait_for()
+    assert console.unexpected() == []
+
+
 def test_a_reviewed_build_applies_only_the_files_chosen(page, console, system):
     email = sign_up(page)
     project = create_project(page, "Reviewed")

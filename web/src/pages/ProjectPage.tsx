@@ -604,6 +604,11 @@ function turnOf(message: Message): Turn {
   };
 }
 
+/** Whether the turns hold the stored answer of a run. */
+function answered(turns: Turn[], generationId: string): boolean {
+  return turns.some((turn) => turn.role === "assistant" && turn.generationId === generationId);
+}
+
 /** The run being followed: its conversation and its turn as the stream builds it. */
 type Live = { generationId: string; conversation: string | null; turn: Turn; done: boolean };
 
@@ -725,12 +730,15 @@ function Chat({
     if (!live?.done) return;
     const ended = live;
     endedRuns.current.push({ conversation: ended.conversation, turn: ended.turn });
-    if (ended.conversation === currentRef.current) setTurns((old) => [...old, ended.turn]);
+    // Unless the page of messages, loaded while the stream caught up, holds its stored answer already.
+    if (ended.conversation === currentRef.current)
+      setTurns((old) => (answered(old, ended.generationId) ? old : [...old, ended.turn]));
     setLive(null);
   }, [live]);
 
   const stored = loadingTurns ? [] : turns;
-  const shown = live && live.conversation === currentId ? [...stored, live.turn] : stored;
+  const shown =
+    live && live.conversation === currentId && !answered(stored, live.generationId) ? [...stored, live.turn] : stored;
 
   useEffect(() => {
     if (log.current) settleLog(log.current);
