@@ -250,26 +250,39 @@ def test_a_dropped_stream_resumes_after_the_last_event_without_loss_or_repeats(p
             opened.append({**query, "authorization": request.headers.get("authorization")})
 
     page.on("request", record)
-    cut = []
+    carried = []  # the events' ids each connection carried: the first is cut, the second passed on whole
+    whole = []  # the ids of every event of the run, as the first connection read them from the server
 
     def drop_halfway(route):
         """The first connection breaks off after half the run's events (no terminal event)."""
-        if cut:
-            return route.continue_()
         events = [e for e in route.fetch(timeout=40_000).text().split("\n\n") if e.startswith("id:")]
-        kept = events[: len(events) // 2]
-        cut.append(re.match(r"id: ?(\S+)", kept[-1]).group(1))
-        route.fulfill(status=200, content_type="text/event-stream", body="\n\n".join(kept) + "\n\n")
+        ids = [re.match(r"id: ?(\S+)", e).group(1) for e in events]
+        if not whole:
+            whole.extend(ids)
+            events, ids = events[: len(events) // 2], ids[: len(ids) // 2]
+        carried.append(ids)
+        route.fulfill(status=200, content_type="text/event-stream", body="\n\n".join(events) + "\n\n")
 
     page.route(EVENTS_URL, drop_halfway)
     page.get_by_label("What should the builder do?").fill("A flower shop in Porto called Petal")
-    page.get_by_role("button", name="Build").click()
+
+    # The page may show the run's stored answer before the stream has caught up: the wait is for the
+    # resumed stream itself to end.
+    def resumed(request):
+        return bool(EVENTS_URL.search(request.url)) and "last_event_id=" in request.url
+
+    with page.expect_request_finished(resumed, timeout=40_000):
+        page.get_by_role("button", name="Build").click()
     page.wait_for_selector(".turn.assistant[data-status=done]", timeout=40_000)
 
+    # Nothing lost, nothing repeated: the second connection carried exactly the events after the cut.
+    assert len(carried) == 2
+    assert carried[0] + carried[1] == whole
+    assert len(set(whole)) == len(whole) > 2
     # The browser's own EventSource, with a new single-use ticket for each connection and no token.
     assert len(opened) == 2
     assert "last_event_id" not in opened[0]
-    assert opened[1]["last_event_id"] == cut
+    assert opened[1]["last_event_id"] == carried[0][-1:]
     assert opened[0]["ticket"] != opened[1]["ticket"]
     assert [o["authorization"] for o in opened] == [None, None]
     run = page.locator(".turn.assistant").last
