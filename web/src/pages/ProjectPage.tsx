@@ -605,7 +605,8 @@ function turnOf(message: Message): Turn {
 }
 
 /** Whether the turns hold the stored answer of a run. */
-function answered(turns: Turn[], generationId: string): boolean {
+function answered(turns: Turn[], generationId: string | undefined): boolean {
+  if (!generationId) return false;
   return turns.some((turn) => turn.role === "assistant" && turn.generationId === generationId);
 }
 
@@ -705,15 +706,13 @@ function Chat({
     const controller = new AbortController();
     api<Page<Message>>(`builder/conversations/${currentId}/messages/?page_size=200`, { signal: controller.signal })
       .then((page) => {
-        // A run's answer is stored as it ends (its prompt, which names it too, as it starts).
-        const storedRuns = new Set(page.results.filter((m) => m.role === "assistant").map((m) => m.generation_id));
+        // A run's answer is stored as it ends: one that ended here since and is not in the page yet stays.
+        const loaded = page.results.map(turnOf);
         const endedSince = endedRuns.current
-          .filter((run) => run.conversation === currentId && !storedRuns.has(run.turn.generationId ?? null))
+          .filter((run) => run.conversation === currentId && !answered(loaded, run.turn.generationId))
           .map((run) => run.turn);
-        setTurns([...page.results.map(turnOf), ...endedSince]);
+        setTurns([...loaded, ...endedSince]);
         setTurnsOf(currentId);
-        // A run that ended meanwhile is stored now: its live copy would show it twice.
-        setLive((old) => (old?.done && page.results.some((m) => m.generation_id === old.generationId) ? null : old));
       })
       .catch((caught) => {
         if (controller.signal.aborted) return;
