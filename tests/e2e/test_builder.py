@@ -7,8 +7,10 @@ catalog as `oasis-demo-slow`; everything else uses the system's own, unpaced dem
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
+import socket
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -579,6 +581,56 @@ def test_a_worker_killed_mid_run_hands_its_run_to_a_live_worker_and_the_stream_g
     assert len(revisions_of(gateway, auth, project)) == 1
     settled_balance(gateway, auth)
     assert captured(ledger_of(gateway, auth, generation["id"])) == ended["cost"] > 0
+
+
+def claims_of(system, generation_ids: list[str]) -> dict[str, list[str]]:
+    """The workers that claimed each run's task, from the builder's queue (the database is its truth)."""
+    script = (
+        "import json; from django_tasks_db.models import DBTaskResult; "
+        "print(json.dumps({str(t.args_kwargs['args'][0]): t.worker_ids "
+        "for t in DBTaskResult.objects.filter(queue_name='generations')}))"
+    )
+    claims = json.loads(system.manage("builder", "shell", "-c", script).strip().splitlines()[-1])
+    return {generation_id: claims[generation_id] for generation_id in generation_ids}
+
+
+def test_two_workers_with_their_own_settings_share_the_queue_and_run_each_build_once(
+    system, gateway, slow_model
+):
+    # As on two hosts: each worker its own process group, pool of connections and number of runs.
+    names = {"builder-worker-a": "2", "builder-worker-b": "3"}
+    owners = [bearer(sign_in(gateway, register(gateway)["email"])["access"]) for _ in range(4)]
+    builds = [(headers, new_project(gateway, headers)) for headers in owners]
+    system.stop_process("builder-worker")
+    try:
+        for name, pool_size in names.items():
+            settings = {"OASIS_GENERATION_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS}
+            system.start_builder_worker(name, threads=2, env={**settings, "OASIS_DB_POOL_SIZE": pool_size})
+            log = functools.partial(system.log, name)
+            eventually(log, lambda text: "started with" in text, timeout=30, what=f"{name} started")
+        with ThreadPoolExecutor(max_workers=len(builds)) as pool:
+            runs = list(pool.map(lambda build: started(gateway, *build, model=slow_model), builds))
+        ended = [
+            finished(gateway, headers, run["id"], timeout=60)
+            for (headers, _), run in zip(builds, runs, strict=True)
+        ]
+        worker_ids = {f"{socket.gethostname()}-{system.pid(name)}": name for name in names}
+    finally:
+        for name in names:
+            system.stop_process(name)
+        start_quick_worker(system)
+
+    assert [(run["status"], run["revision"]) for run in ended] == [("done", 1)] * len(builds)
+    claims = claims_of(system, [run["id"] for run in ended])
+    # Each run claimed once; two at a time each, so the four builds kept both workers busy.
+    assert all(len(claimed) == 1 for claimed in claims.values()), claims
+    assert sorted(worker_ids[claimed[0]] for claimed in claims.values()) == sorted([*names] * 2)
+    for (headers, project), run in zip(builds, ended, strict=True):
+        events = stream_all(gateway, headers, run["id"])
+        assert [event.id for event in events] == list(range(1, len(events) + 1))
+        assert len(revisions_of(gateway, headers, project)) == 1
+        settled_balance(gateway, headers)
+        assert captured(ledger_of(gateway, headers, run["id"])) == run["cost"] > 0
 
 
 @pytest.mark.parametrize(

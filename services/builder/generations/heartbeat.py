@@ -1,7 +1,8 @@
 """A running run's heartbeat: it marks the run alive every few seconds and notices a cancel request.
 
-The beats of every run in a process are made together, by one thread with one database
-connection and two queries a beat, however many runs the process carries.
+The beats of every run in a process are made together, by one thread with two queries a beat,
+however many runs the process carries; between beats it holds no database connection (a pool no
+larger than the worker's threads serves the runs too).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from django.db import connection
 from django.utils import timezone
 
+from generations.connections import release_connection
 from generations.models import Generation, Status
 
 logger = logging.getLogger("oasis.runner")
@@ -65,6 +67,7 @@ class _Heartbeats:
                     beating = {heartbeat.generation_id: heartbeat for heartbeat in self.beating}
                 if beating:
                     _beat_once(beating)
+                    release_connection()
         finally:
             connection.close()
 

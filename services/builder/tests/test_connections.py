@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,10 +10,11 @@ import pytest
 from django.db import OperationalError, connection
 
 from catalog.registry import catalog_sync
-from generations import events
-from generations.connections import off_request_thread
+from generations import events, heartbeat
+from generations.connections import off_request_thread, release_connection
 from generations.events import event_append, events_after
-from generations.models import Event, Generation
+from generations.management.commands.generation_worker import Command as GenerationWorker
+from generations.models import Event, Generation, Status
 
 
 @pytest.fixture
@@ -184,3 +186,38 @@ def test_an_event_of_no_generation_is_an_error_and_stores_nothing(transactional_
         event_append(generation_id=uuid.uuid4(), type="status", data={"status": "running"})
 
     assert not Event.objects.exists()
+
+
+# ---- a worker's own threads: none keeps a connection while it waits ----
+
+
+def test_the_claiming_loop_keeps_no_connection_while_it_waits(database_queue, transactional_db):
+    worker = GenerationWorker()
+
+    assert worker._claim(queue="generations", backend="default", worker_id="w") is None
+    assert connection.connection is None
+
+
+def test_the_heartbeat_thread_keeps_no_connection_between_beats(generation, monkeypatch):
+    generation.status = Status.RUNNING
+    generation.save(update_fields=["status"])
+    after_beats = []
+
+    def released():
+        release_connection()
+        after_beats.append(connection.connection)  # the heartbeat thread's own connection, if any
+
+    monkeypatch.setattr(heartbeat, "release_connection", released)
+    beating = heartbeat.Heartbeat(generation.id, interval=0.01)
+    beating.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(after_beats) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        beating.stop()
+
+    assert len(after_beats) >= 3
+    assert set(after_beats) == {None}
+    generation.refresh_from_db()
+    assert generation.heartbeat_at is not None

@@ -27,6 +27,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 # The run task and the openai SDK load before the first claim, not inside it (half a second of CPU).
 import generations.tasks  # noqa: F401
+from generations.connections import release_connection
 from generations.management.commands.worker_alive import (
     Heartbeat,
     beat_every_seconds,
@@ -146,6 +147,9 @@ class Command(BaseCommand):
                 logger.warning("Claiming failed (%s); trying again", exc)
                 connection.close()
             return None
+        finally:
+            # Not kept while the loop waits for a free thread or a queued run: the runs need it.
+            release_connection()
 
     def _run(self, runner: Worker, task_result: DBTaskResult, slots: threading.Semaphore) -> None:
         try:
