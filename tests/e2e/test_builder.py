@@ -41,8 +41,11 @@ BUILD_PROMPT = "A bakery in Lisbon called Crumb, with a menu and opening hours"
 # ---- fixtures ----
 
 
+QUICK_WORKER = {"OASIS_GENERATION_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS}
+
+
 def start_quick_worker(system) -> None:
-    system.start_builder_worker(env={"OASIS_GENERATION_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS})
+    system.start_builder_worker(env=QUICK_WORKER)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -561,7 +564,7 @@ def test_a_worker_killed_mid_run_hands_its_run_to_a_live_worker_and_the_stream_g
         # A live worker sweeps every half second and counts two silent seconds as a lost worker.
         system.start_builder_worker(
             env={
-                "OASIS_GENERATION_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS,
+                **QUICK_WORKER,
                 "OASIS_GENERATION_STALE_AFTER_SECONDS": "2",
                 "OASIS_WORKER_SWEEP_SECONDS": "0.5",
             }
@@ -604,8 +607,8 @@ def test_two_workers_with_their_own_settings_share_the_queue_and_run_each_build_
     system.stop_process("builder-worker")
     try:
         for name, pool_size in names.items():
-            settings = {"OASIS_GENERATION_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS}
-            system.start_builder_worker(name, threads=2, env={**settings, "OASIS_DB_POOL_SIZE": pool_size})
+            settings = {**QUICK_WORKER, "OASIS_DB_POOL_SIZE": pool_size}
+            system.start_builder_worker(name, threads=2, env=settings)
             log = functools.partial(system.log, name)
             eventually(log, lambda text: "started with" in text, timeout=30, what=f"{name} started")
         with ThreadPoolExecutor(max_workers=len(builds)) as pool:

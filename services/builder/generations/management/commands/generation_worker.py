@@ -145,10 +145,9 @@ class Command(BaseCommand):
             if not (exc.args and is_locked_database_exception(exc)):
                 # A connection the server dropped (a restart, a failover): the next round takes a new one.
                 logger.warning("Claiming failed (%s); trying again", exc)
-                connection.close()
             return None
         finally:
-            # Not kept while the loop waits for a free thread or a queued run: the runs need it.
+            # Given back (or, dropped, closed) before the loop waits for a free thread or a queued run.
             release_connection()
 
     def _run(self, runner: Worker, task_result: DBTaskResult, slots: threading.Semaphore) -> None:
