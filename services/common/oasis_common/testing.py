@@ -37,6 +37,9 @@ def _test_signing_key():
     return serialization.load_pem_private_key(_test_key()[0], password=None)
 
 
+# Ours, emptying tables between transactional tests with DELETE (`postgresql_for_tests`).
+TEST_POSTGRES_ENGINE = "oasis_common.postgresql_for_tests"
+
 ENVELOPE_FIELDS = {"code", "message", "details", "request_id"}
 
 
@@ -139,7 +142,9 @@ def settings_for_tests(service: str, *, database_name: str | None = None) -> dic
         # A test database is thrown away: a commit need not wait for its log to reach the disk,
         # which makes every commit, and each flush between transactional tests, much cheaper.
         config.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
-        overrides["DATABASES"] = {"default": env.postgres_pooled(config)}
+        config = env.postgres_pooled(config)
+        config["ENGINE"] = TEST_POSTGRES_ENGINE
+        overrides["DATABASES"] = {"default": config}
     key_prefix = f"oasis-test-{uuid.uuid4().hex[:12]}:{service}"
     redis_url = env.get_str("OASIS_TEST_REDIS_URL")
     if redis_url:

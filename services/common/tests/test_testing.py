@@ -4,10 +4,14 @@ import os
 
 import jwt
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.core.management.color import no_style
+from django.db import DatabaseError, connection, transaction
 
 from oasis_common import testing
 from oasis_common.testing import clear_cache, mint, service_token_for, settings_for_tests, user_token
+from tests.testapp.models import Widget
 
 
 @pytest.fixture
@@ -28,7 +32,7 @@ def environ(monkeypatch):
 def test_the_test_database_is_named_per_suite(environ, database_name, expected):
     environ(OASIS_TEST_DATABASE_URL="postgres://postgres@db:5432/postgres")
     database = settings_for_tests("payments", database_name=database_name)["DATABASES"]["default"]
-    assert database["ENGINE"] == "oasis_common.postgresql"
+    assert database["ENGINE"] == "oasis_common.postgresql_for_tests"
     assert (database["HOST"], database["NAME"]) == ("db", expected)
 
 
@@ -125,3 +129,43 @@ components:
 def test_lists_are_found_as_arrays_or_pages_and_those_without_orderings_named():
     assert set(testing.list_operations(LISTS_DOCUMENT)) == {"/api/v1/pages/", "/api/v1/plain/"}
     assert testing.lists_without_orderings(LISTS_DOCUMENT) == ["/api/v1/plain/"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+def test_between_tests_postgresql_empties_tables_with_delete_in_any_order(transactional_db):
+    group = Group.objects.create(name="editors")
+    user = User.objects.create(username="ada")
+    user.groups.add(group)  # a row that points at both, flushed after or before them
+    tables = sorted(connection.introspection.django_table_names(only_existing=True, include_views=False))
+    assert tables.index("auth_group") < tables.index("auth_user_groups")  # a parent's rows go first
+
+    statements = connection.ops.sql_flush(no_style(), tables)
+    assert {statement.split('"')[0] for statement in statements} == {"DELETE FROM "}
+    assert not any('"django_content_type"' in statement for statement in statements)  # written back as was
+
+    connection.ops.execute_sql_flush(statements)
+    assert not User.objects.exists()
+    assert not Group.objects.exists()
+    assert not User.groups.through.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+def test_a_table_whose_trigger_refuses_delete_is_emptied_and_keeps_refusing(transactional_db):
+    table = Widget._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END; $$ "
+            f"LANGUAGE plpgsql; CREATE TRIGGER refuse BEFORE DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+    try:
+        Widget.objects.create(owner="ada", name="kept", quantity=1)
+        connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), [table]))
+        assert not Widget.objects.exists()
+
+        Widget.objects.create(owner="ada", name="kept", quantity=1)
+        with pytest.raises(DatabaseError, match="refused"), transaction.atomic():
+            Widget.objects.all().delete()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER refuse ON {table}; DROP FUNCTION refuse()")

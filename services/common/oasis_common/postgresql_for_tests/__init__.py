@@ -1,0 +1,1 @@
+"""The test suites' PostgreSQL backend: ours, emptying tables between tests with DELETE."""
