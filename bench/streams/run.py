@@ -496,14 +496,15 @@ PHASES = (
     ("POST → a worker picks the run up", "picked_up"),
     ("pick-up → first model request", "model_request"),
     ("model request → its first byte (demo)", "model_first_byte"),
-    ("first byte → first token event stored", "stored"),
-    ("stored → delivered to the client", "delivered"),
+    ("first byte → first token event created", "created"),
+    ("created → delivered to the client", "delivered"),
 )
 
 
 def _milestones(database_url: str) -> dict[str, tuple[float, float | None, float | None]]:
     """generation id (hex) -> when its row was written, when a worker picked it up, and when its first
-    `text`/`tool_call` event was stored: seconds since the epoch, from the builder's own database."""
+    `text`/`tool_call` event was created (its `created_at`: when the run numbered it, then published
+    it, or stored it without Redis): seconds since the epoch, from the builder's own database."""
     query = (
         "SELECT g.id, g.created_at, g.started_at, MIN(e.created_at) FROM generations_generation g "
         "LEFT JOIN generations_event e ON e.generation_id = g.id AND e.type IN ('text', 'tool_call') "
@@ -549,16 +550,16 @@ def phases_of(runs: list[Run], milestones: dict, calls: list[dict]) -> dict[str,
         if run.first_token_at is None or not run.generation_id:
             continue
         key = uuid.UUID(run.generation_id).hex
-        _, picked_up, stored = milestones.get(key, (None, None, None))
+        _, picked_up, created = milestones.get(key, (None, None, None))
         call = first_calls.get(key)
-        if picked_up is None or stored is None or call is None:
+        if picked_up is None or created is None or call is None:
             continue
         spans = {
             "picked_up": picked_up - run.posted_at,
             "model_request": call["received_at"] - picked_up,
             "model_first_byte": call["first_byte_at"] - call["received_at"],
-            "stored": stored - call["first_byte_at"],
-            "delivered": run.first_token_at - stored,
+            "created": created - call["first_byte_at"],
+            "delivered": run.first_token_at - created,
         }
         for name, seconds in spans.items():
             phases[name].append(seconds * 1000)

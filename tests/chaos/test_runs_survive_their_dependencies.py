@@ -8,6 +8,7 @@ the gateway answered no 5xx once the fault was over; and nothing is left running
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import statistics
@@ -139,17 +140,42 @@ BACKLOG = (
 
 
 def assert_recovered(
-    system, gateway, auth, project: dict, generation_id: str, seen: list[Event], *, fault_over: int
+    system,
+    gateway,
+    auth,
+    project: dict,
+    generation_id: str,
+    seen: list[Event],
+    *,
+    fault_over: int,
+    worker_lost: bool = False,
 ) -> None:
-    """Everything the user and an operator can see agrees, the run ended done, and the fault left nothing."""
+    """Everything the user and an operator can see agrees, the run ended done, and the fault left nothing.
+
+    A worker that dies takes with it the model's deltas it had published but not yet stored (at
+    most its last store time's worth): live clients had them, a replay has not, and the run's next
+    event (`requeued`) is numbered after them. Any other fault costs no event at all.
+    """
     generation = finished(gateway, auth, generation_id, timeout=RUN_TIMEOUT)
     # The client received the terminal event, and every event exactly once, in order.
     assert seen[-1].type == generation["status"] == "done", generation["error"]
-    assert [event.id for event in seen] == list(range(1, len(seen) + 1)), [event.id for event in seen]
     replay = stream_all(gateway, auth, generation_id)
-    assert [(event.id, event.type, event.data) for event in replay] == [
-        (event.id, event.type, event.data) for event in seen
-    ]
+    if not worker_lost:
+        assert [event.id for event in seen] == list(range(1, len(seen) + 1)), [event.id for event in seen]
+        assert [(event.id, event.type, event.data) for event in replay] == [
+            (event.id, event.type, event.data) for event in seen
+        ]
+    else:
+        for events in (seen, replay):
+            ids = [event.id for event in events]
+            assert ids == sorted(set(ids)), ids
+            gaps = [later for earlier, later in itertools.pairwise(events) if later.id != earlier.id + 1]
+            assert all(event.type == "status" and event.data.get("requeued") for event in gaps), gaps
+        # The replay is what the client saw, less deltas the lost worker had not stored.
+        stored = {event_key(event) for event in replay}
+        assert stored <= {event_key(event) for event in seen}, (replay, seen)
+        lost = [event for event in seen if event_key(event) not in stored]
+        assert all(event.type in ("text", "tool_call") for event in lost), lost
     # The status is true to what landed: a revision exists exactly when the run is done.
     landed = [
         revision
@@ -176,6 +202,10 @@ def assert_recovered(
     assert AccessLog(system).server_errors_since(fault_over) == []
 
 
+def event_key(event: Event) -> tuple:
+    return event.id, event.type, json.dumps(event.data, sort_keys=True)
+
+
 # ---- the faults ----
 
 
@@ -190,7 +220,9 @@ def test_a_worker_killed_mid_run_is_queued_again_once_and_ends_done(system, gate
         fault_over = AccessLog(system).mark()
         assert collect(stream, seen), "the stream broke although the builder web process was up"
 
-    assert_recovered(system, gateway, auth, project, generation["id"], seen, fault_over=fault_over)
+    assert_recovered(
+        system, gateway, auth, project, generation["id"], seen, fault_over=fault_over, worker_lost=True
+    )
     requeued = [event for event in seen if event.type == "status" and event.data.get("requeued")]
     assert [event.data["reason"] for event in requeued] == ["worker_lost"]
 

@@ -51,6 +51,8 @@ BUILDER = (
     Setting("SETTLE_RETRY_SECONDS", "OASIS_GENERATION_SETTLE_RETRY_SECONDS", 30.0, float),
     # Live events.
     Setting("DELTA_FLUSH_SECONDS", "OASIS_EVENTS_FLUSH_SECONDS", 0.1, float),
+    # A running run publishes each event at once and stores them together this often (with Redis).
+    Setting("EVENT_STORE_SECONDS", "OASIS_EVENTS_STORE_SECONDS", 0.5, float),
     Setting("SSE_HEARTBEAT_SECONDS", "OASIS_SSE_HEARTBEAT_SECONDS", 15.0, float),
     Setting("SSE_POLL_SECONDS", "OASIS_SSE_POLL_SECONDS", 0.25, float),
 )

@@ -19,6 +19,7 @@ from datetime import datetime
 import redis
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -33,6 +34,8 @@ TERMINAL_TYPES = frozenset(status.value for status in TERMINAL)
 
 PUBLISH_TIMEOUT_SECONDS = 0.25
 PUBLISH_PAUSE_SECONDS = 5.0
+# How many numbers a running run takes at once for its events (`RunEvents`).
+RESERVED_SEQS = 100
 
 
 class Publisher:
@@ -86,10 +89,9 @@ def event_payload(event: Event) -> dict:
     return {"seq": event.seq, "type": event.type, "data": event.data}
 
 
-def _publish(generation_id, payload: dict) -> None:
+def _publish(generation_id, payload: dict) -> bool:
     current = publisher()
-    if current is not None:
-        current.publish(channel(generation_id), json.dumps(payload))
+    return current is not None and current.publish(channel(generation_id), json.dumps(payload))
 
 
 def event_append(*, generation_id, type: str, data: dict | None = None) -> Event:
@@ -163,6 +165,113 @@ def _event_insert_at_once(*, generation_id, type: str, data: dict, created_at: d
     return Event(
         id=event_id, generation_id=generation_id, seq=seq, type=type, data=data, created_at=created_at
     )
+
+
+class RunEvents:
+    """A running run's events, numbered from a block it reserves. Those that may wait (the model's
+    deltas while its answer streams) are published to live streams at once and stored a batch at a
+    time; any other is stored first, with what waited, then published.
+
+    Numbers come from the run's row, `RESERVED_SEQS` at a time, before the events they number,
+    so an event written by anyone else (the sweeper's after a crash) is numbered after every event
+    this run published. Waiting events are stored within `store_seconds`, all in one statement; a
+    stream that resumes meanwhile reads them once they are. A crash loses from storage only those,
+    which live streams had; the terminal event comes after them. `close` stores what waits and
+    gives back the numbers not used, so a run that ends leaves no gap before its terminal event.
+    Without Redis nothing is published, and each event is stored at once, as is one whose publish
+    failed.
+    """
+
+    def __init__(self, generation_id, *, store_seconds: float) -> None:
+        self.generation_id = generation_id
+        self.store_seconds = store_seconds if publisher() is not None else 0.0
+        self.next_seq = 1
+        self.top = 0  # the last number reserved
+        self.waiting: list[Event] = []
+        self.waiting_since = 0.0
+
+    def append(self, type: str, data: dict, *, may_wait: bool = False) -> bool:
+        """Number the event, publish it and store it (a waiting one when due); whether anything was stored."""
+        if self.next_seq > self.top:
+            self._reserve()
+        event = Event(
+            generation_id=self.generation_id,
+            seq=self.next_seq,
+            type=type,
+            data=data,
+            created_at=timezone.now(),
+        )
+        self.next_seq += 1
+        if not self.waiting:
+            self.waiting_since = time.monotonic()
+        self.waiting.append(event)
+        if may_wait and self.store_seconds:
+            if _publish(self.generation_id, event_payload(event)):
+                return self.store_if_due()
+            self.store()  # not published (Redis failed, publishing paused): stored at once, as without it
+            return True
+        self.store()
+        _publish(self.generation_id, event_payload(event))
+        return True
+
+    def store_if_due(self) -> bool:
+        if self.waiting and time.monotonic() - self.waiting_since >= self.store_seconds:
+            self.store()
+            return True
+        return False
+
+    def store(self) -> None:
+        """Store every waiting event in one statement; after a dropped connection, once more on a new one."""
+        if not self.waiting:
+            return
+        batch = self.waiting
+        try:
+            Event.objects.bulk_create(batch)
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+            logger.warning(
+                "Storing events of %s failed on a dropped connection; storing them again", self.generation_id
+            )
+            # The numbers are the events' own: a batch whose commit did land is not stored twice.
+            Event.objects.bulk_create(
+                [Event(**{field: getattr(event, field) for field in STORED_FIELDS}) for event in batch],
+                ignore_conflicts=True,
+            )
+        self.waiting = []
+
+    def close(self) -> None:
+        """Store what waits and give back the numbers not used, unless someone numbered past them."""
+        self.store()
+        if self.top:
+            Generation.objects.filter(pk=self.generation_id, event_seq=self.top).update(
+                event_seq=self.next_seq - 1
+            )
+            self.top = self.next_seq - 1
+
+    def _reserve(self) -> None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {Generation._meta.db_table} SET event_seq = event_seq + %s "  # noqa: S608
+                    "WHERE id = %s RETURNING event_seq",
+                    [RESERVED_SEQS, uuid.UUID(str(self.generation_id))],
+                )
+                row = cursor.fetchone()
+        else:
+            with transaction.atomic():
+                Generation.objects.filter(pk=self.generation_id).update(
+                    event_seq=F("event_seq") + RESERVED_SEQS
+                )
+                row = Generation.objects.filter(pk=self.generation_id).values_list("event_seq").first()
+        if row is None:
+            raise Generation.DoesNotExist(f"No generation {self.generation_id}.")
+        self.top = row[0]
+        self.next_seq = self.top - RESERVED_SEQS + 1
+
+
+STORED_FIELDS = ("generation_id", "seq", "type", "data", "created_at")
 
 
 def events_after(*, generation_id, after: int, limit: int = 500) -> list[dict]:

@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from catalog import registry
@@ -51,6 +52,7 @@ class Run:
         self.model = generation.model
         self.budget = Budget.for_run(model=self.model, ceiling=generation.ceiling, limits=self.oasis)
         self.heartbeat = Heartbeat(generation.id, self.oasis["HEARTBEAT_SECONDS"])
+        self.events = events.RunEvents(generation.id, store_seconds=self.oasis["EVENT_STORE_SECONDS"])
         self.copy: tools.WorkingCopy | None = None
         # The project's sites as projects last said: from the snapshot, then from the landing.
         self.publication: dict | None = None
@@ -71,8 +73,12 @@ class Run:
     # ---- events, and the model stream's listener ----
 
     def emit(self, type: str, **data) -> None:
-        events.event_append(generation_id=self.generation.id, type=type, data=data)
-        if self._streaming:
+        # What the model streams may wait to be stored; the run's other events are stored at once.
+        self._stored(self.events.append(type, data, may_wait=self._streaming))
+
+    def _stored(self, stored: bool) -> None:
+        # While the answer streams the run holds no connection between its writes.
+        if stored and self._streaming:
             release_connection()
 
     def on_text(self, delta: str) -> None:
@@ -90,6 +96,7 @@ class Run:
     def on_chunk(self) -> None:
         if time.monotonic() - self._last_flush >= self.oasis["DELTA_FLUSH_SECONDS"]:
             self._flush()
+        self._stored(self.events.store_if_due())
 
     def on_turn_end(self) -> None:
         self._flush()
@@ -128,6 +135,7 @@ class Run:
             )
             self.emit("status", status=Status.RUNNING)
             answer = self._loop(self._start(snapshot))
+            self.events.store()  # the last turn's events wait for nothing that follows (the landing)
             if self.question is not None:
                 # Paid for, and what it changed before asking is kept: the answer continues from there.
                 revision = self._land(self.question) if self._applies_now() else None
@@ -256,7 +264,9 @@ class Run:
         raise AssertionError("unreachable")
 
     def _stream(self, messages, schemas, max_tokens: int, input_estimate: int) -> model_stream.Turn:
-        # While the answer streams the run holds no database connection (each event takes one briefly).
+        # Nothing waits to be stored while the model is asked, and the run holds no database
+        # connection while the answer streams (each store takes one briefly).
+        self.events.store()
         release_connection()
         self._streaming = True
         self._model_requests += 1
@@ -332,6 +342,12 @@ class Run:
 
     def _finish(self, outcome: Outcome) -> None:
         self._text_buffer.clear()
+        # Its events are stored, and numbered without a gap, before the terminal event follows them.
+        try:
+            self.events.close()
+        except DatabaseError:
+            # The terminal event is still numbered after every event published.
+            logger.exception("The last events of generation %s could not be stored", self.generation.id)
         # Only a run still marked running may finish: the sweeper may have ended it already.
         ended = generation_finish(
             generation=self.generation, outcome=outcome, settle_seconds=self.oasis["SETTLE_RETRY_SECONDS"]

@@ -19,6 +19,10 @@ from generations.hub import Hub, hub_for_loop
 
 # With Redis, a stream still re-reads the database this often in case a publish was lost.
 REDIS_SAFETY_POLL_SECONDS = 2.0
+# How many messages beyond a gap a stream keeps (past that it reads them from the database),
+# and how often it reads the database until the gap is stored.
+AHEAD_LIMIT = 500
+GAP_POLL_SECONDS = 0.1
 
 
 def hub() -> Hub | None:
@@ -38,6 +42,9 @@ async def event_stream(*, generation_id: str, after: int) -> AsyncIterator[str]:
     queue = current_hub.subscribe(generation_id) if current_hub else None
     read = off_request_thread(events_after)
     sent = after
+    # Messages from the hub beyond a gap, kept while the database catches up with the gap: a run
+    # publishes its model's deltas before it stores them (`events.RunEvents`).
+    ahead: dict[int, dict] = {}
     loop = asyncio.get_running_loop()
     last_write = loop.time()
     try:
@@ -49,19 +56,32 @@ async def event_stream(*, generation_id: str, after: int) -> AsyncIterator[str]:
                 last_write = loop.time()
                 if event["type"] in TERMINAL_TYPES:
                     return
-            # Woken by the hub while it is live; polling at the stream's own pace while it is not.
-            wait = (
-                REDIS_SAFETY_POLL_SECONDS if current_hub and current_hub.live else oasis["SSE_POLL_SECONDS"]
-            )
-            woke = await _wait(queue, min(wait, heartbeat))
-            # Deliver straight from the message when it is the next one; re-read on any gap.
-            while woke is not None and woke["seq"] == sent + 1:
-                yield format_event(woke)
-                sent = woke["seq"]
-                last_write = loop.time()
-                if woke["type"] in TERMINAL_TYPES:
-                    return
-                woke = queue.get_nowait() if queue and not queue.empty() else None
+            for seq in [seq for seq in ahead if seq <= sent]:
+                del ahead[seq]  # the database had it
+            woke = ahead.pop(sent + 1, None)
+            if woke is None:
+                # Woken by the hub while it is live; polling at the stream's own pace while it is not.
+                wait = (
+                    REDIS_SAFETY_POLL_SECONDS
+                    if current_hub and current_hub.live
+                    else oasis["SSE_POLL_SECONDS"]
+                )
+                if ahead:
+                    wait = min(wait, GAP_POLL_SECONDS)  # the run stores the gap within its store time
+                woke = await _wait(queue, min(wait, heartbeat))
+            # Deliver straight from the message when it is the next one; keep one beyond a gap.
+            while woke is not None:
+                if woke["seq"] == sent + 1:
+                    yield format_event(woke)
+                    sent = woke["seq"]
+                    last_write = loop.time()
+                    if woke["type"] in TERMINAL_TYPES:
+                        return
+                elif woke["seq"] > sent + 1 and len(ahead) < AHEAD_LIMIT:
+                    ahead[woke["seq"]] = woke
+                woke = ahead.pop(sent + 1, None) or (
+                    queue.get_nowait() if queue and not queue.empty() else None
+                )
             if loop.time() - last_write >= heartbeat:
                 yield ": keep-alive\n\n"
                 last_write = loop.time()

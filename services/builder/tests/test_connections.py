@@ -1,6 +1,7 @@
 """Connections off the request path: a dropped one costs one retried query, never errors until a restart."""
 
 import asyncio
+import json
 import threading
 import time
 import uuid
@@ -8,11 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.registry import catalog_sync
 from generations import events, heartbeat
 from generations.connections import off_request_thread, release_connection
-from generations.events import event_append, events_after
+from generations.events import RunEvents, event_append, events_after
 from generations.management.commands.generation_worker import Command as GenerationWorker
 from generations.models import Event, Generation, Status
 
@@ -186,6 +188,159 @@ def test_an_event_of_no_generation_is_an_error_and_stores_nothing(transactional_
         event_append(generation_id=uuid.uuid4(), type="status", data={"status": "running"})
 
     assert not Event.objects.exists()
+
+
+# ---- a running run's events: published at once, stored together ----
+
+
+class Published:
+    """Stands in for Redis: what was published, and how many events were stored when it was."""
+
+    def __init__(self):
+        self.messages = []
+        self.failing = False
+
+    def publish(self, channel_name, message):
+        self.messages.append((json.loads(message)["seq"], Event.objects.count()))
+        return not self.failing
+
+
+@pytest.fixture
+def published(monkeypatch):
+    sink = Published()
+    monkeypatch.setattr(events, "publisher", lambda: sink)
+    return sink
+
+
+def test_a_runs_events_are_published_before_they_are_stored_and_stored_in_one_statement(
+    generation, published
+):
+    run = RunEvents(generation.id, store_seconds=60)
+    for letter in "abc":
+        run.append("text", {"delta": letter}, may_wait=True)
+
+    assert published.messages == [(1, 0), (2, 0), (3, 0)]
+    with CaptureQueriesContext(connection) as queries:
+        run.store()
+    statements = [
+        query["sql"] for query in queries if query["sql"] not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT")
+    ]
+    assert len(statements) == 1
+    assert statements[0].startswith(f'INSERT INTO "{Event._meta.db_table}"')
+    stored = Event.objects.filter(generation=generation).order_by("seq")
+    assert [(event.seq, event.data["delta"]) for event in stored] == [(1, "a"), (2, "b"), (3, "c")]
+
+
+def test_an_event_that_may_not_wait_is_stored_with_those_waiting_before_it_is_published(
+    generation, published
+):
+    run = RunEvents(generation.id, store_seconds=60)
+    run.append("text", {"delta": "a"}, may_wait=True)
+
+    assert run.append("tool_result", {"id": "c1", "ok": True}) is True
+
+    assert published.messages == [(1, 0), (2, 2)]
+    assert run.waiting == []
+
+
+def test_events_are_stored_once_they_have_waited_long_enough(generation, published):
+    run = RunEvents(generation.id, store_seconds=0.05)
+
+    assert run.append("text", {"delta": "a"}, may_wait=True) is False
+    time.sleep(0.06)
+    assert run.append("text", {"delta": "b"}, may_wait=True) is True
+    assert Event.objects.filter(generation=generation).count() == 2
+
+
+def test_without_redis_each_event_is_stored_at_once(generation, monkeypatch):
+    monkeypatch.setattr(events, "publisher", lambda: None)
+    run = RunEvents(generation.id, store_seconds=60)
+
+    assert run.append("text", {"delta": "a"}, may_wait=True) is True
+    assert list(Event.objects.filter(generation=generation).values_list("seq", "type")) == [(1, "text")]
+
+
+def test_an_event_whose_publish_failed_is_stored_at_once_with_those_waiting(generation, published):
+    run = RunEvents(generation.id, store_seconds=60)
+    run.append("text", {"delta": "a"}, may_wait=True)
+    published.failing = True  # Redis went away: publishing pauses, streams read the database
+
+    assert run.append("text", {"delta": "b"}, may_wait=True) is True
+    assert Event.objects.filter(generation=generation).count() == 2
+
+
+def test_a_crashed_runs_terminal_event_follows_every_event_it_published(generation, published):
+    run = RunEvents(generation.id, store_seconds=60)
+    run.append("text", {"delta": "a"}, may_wait=True)
+    run.append("text", {"delta": "b"}, may_wait=True)
+    # The worker dies here: what it published is not stored. The sweeper ends the run.
+
+    terminal = event_append(generation_id=generation.id, type="failed", data={"status": "failed"})
+
+    assert terminal.seq > 2
+    assert [event["type"] for event in events_after(generation_id=generation.id, after=2)] == ["failed"]
+
+
+def test_a_run_that_closes_leaves_no_gap_before_its_terminal_event(generation, published):
+    run = RunEvents(generation.id, store_seconds=60)
+    for letter in "abc":
+        run.append("text", {"delta": letter}, may_wait=True)
+
+    run.close()
+    terminal = event_append(generation_id=generation.id, type="done", data={"status": "done"})
+
+    assert terminal.seq == 4
+    stored = Event.objects.filter(generation=generation).order_by("seq")
+    assert list(stored.values_list("seq", flat=True)) == [1, 2, 3, 4]
+
+
+def test_numbers_run_on_past_a_reserved_block(generation, published):
+    run = RunEvents(generation.id, store_seconds=60)
+    for index in range(events.RESERVED_SEQS + 5):
+        run.append("text", {"delta": str(index)}, may_wait=True)
+    run.close()
+
+    assert [seq for seq, _ in published.messages] == list(range(1, events.RESERVED_SEQS + 6))
+    assert Event.objects.filter(generation=generation).count() == events.RESERVED_SEQS + 5
+    assert Generation.objects.get(pk=generation.pk).event_seq == events.RESERVED_SEQS + 5
+
+
+def test_an_event_another_writes_while_a_run_holds_numbers_is_never_numbered_again(generation, published):
+    run = RunEvents(generation.id, store_seconds=60)
+    run.append("text", {"delta": "a"}, may_wait=True)
+    other = event_append(generation_id=generation.id, type="status", data={"status": "running"})
+    run.append("text", {"delta": "b"}, may_wait=True)
+
+    run.close()  # the numbers past "b" are not given back: someone numbered past them
+    terminal = event_append(generation_id=generation.id, type="done", data={"status": "done"})
+
+    seqs = list(Event.objects.filter(generation=generation).values_list("seq", flat=True))
+    assert sorted(seqs) == sorted(set(seqs))
+    assert 2 < other.seq < terminal.seq
+
+
+@pytest.mark.parametrize("landed", [False, True], ids=["cut before its commit", "landed, then cut"])
+def test_a_batch_whose_connection_drops_is_stored_exactly_once(generation, published, monkeypatch, landed):
+    run = RunEvents(generation.id, store_seconds=60)
+    run.append("text", {"delta": "a"}, may_wait=True)
+    run.append("text", {"delta": "b"}, may_wait=True)
+    real, calls = Event.objects.bulk_create, []
+
+    def dropping(objs, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            if landed:
+                real(objs, **kwargs)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(objs, **kwargs)
+
+    monkeypatch.setattr(Event.objects, "bulk_create", dropping)
+    run.store()
+
+    assert len(calls) == 2
+    stored = Event.objects.filter(generation=generation).order_by("seq")
+    assert [(event.seq, event.data["delta"]) for event in stored] == [(1, "a"), (2, "b")]
+    assert run.waiting == []
 
 
 # ---- a worker's own threads: none keeps a connection while it waits ----

@@ -11,9 +11,12 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 
 from catalog.registry import catalog_sync
-from generations.events import event_append
+from generations.events import RunEvents, event_append
+from generations.hub import hub_for_loop
 from generations.models import Generation
+from generations.streams import event_stream
 from oasis_common.testing import user_token
+from tests.test_hub import REDIS_URL, until
 
 
 @pytest.fixture
@@ -118,6 +121,72 @@ def test_an_interrupted_client_resumes_and_sees_every_event_exactly_once(generat
 
     assert [e["id"] for e in seen] == [1, 2, 3, 4, 5, 6]
     assert "".join(e["data"].get("delta", "") for e in seen) == "abc"
+
+
+@pytest.mark.parametrize("last_event_id", [None, 1])
+def test_a_stream_gets_events_still_waiting_to_be_stored_once_each_when_they_are(
+    generation, user_id, last_event_id
+):
+    run = RunEvents(generation.id, store_seconds=60)  # published at once (with Redis), stored at close
+    run.append("status", {"status": "running"})
+    run.append("text", {"delta": "a"}, may_wait=True)
+
+    def later():
+        time.sleep(0.3)
+        run.append("text", {"delta": "b"}, may_wait=True)
+        time.sleep(0.3)
+        run.close()
+        append(generation, "done", status="done", cost=1, revision=None, summary="")
+
+    threading.Thread(target=later).start()
+    _, raw = read(generation, user_id, last_event_id=last_event_id)
+
+    assert [e["id"] for e in parse(raw)] == [1, 2, 3, 4][(last_event_id or 0) :]
+    assert [e["event"] for e in parse(raw)][-1] == "done"
+
+
+@pytest.mark.skipif(
+    not REDIS_URL, reason="needs OASIS_TEST_REDIS_URL: without Redis each event is stored at once"
+)
+def test_a_stream_resuming_past_events_still_waiting_delivers_each_soon_after_it_is_stored(
+    generation, settings
+):
+    settings.OASIS = {**settings.OASIS, "SSE_HEARTBEAT_SECONDS": 30}  # no keep-alive wakes the stream
+    run = RunEvents(generation.id, store_seconds=60)
+    run.append("status", {"status": "running"})
+    run.append("text", {"delta": "a"}, may_wait=True)  # 2: published before the stream opens
+    ended = []  # when the terminal event was written
+
+    def later():
+        run.append("text", {"delta": "b"}, may_wait=True)  # 3: reaches the stream beyond a gap
+        time.sleep(0.3)
+        run.store()
+        time.sleep(0.6)  # nothing is published meanwhile
+        run.close()
+        ended.append(time.monotonic())
+        event_append(generation_id=generation.id, type="done", data={"status": "done"})
+
+    async def go():
+        current = hub_for_loop(REDIS_URL)
+        current.start()
+        try:
+            assert await until(lambda: current.live)
+            received = []
+            stream = event_stream(generation_id=str(generation.id), after=1)
+            async for chunk in stream:
+                if chunk.startswith("id:"):
+                    received.append((int(chunk.split()[1]), time.monotonic()))
+                elif chunk.startswith("retry:"):
+                    threading.Thread(target=later).start()
+            return received
+        finally:
+            await current.stop()
+
+    received = asyncio.run(asyncio.wait_for(go(), timeout=10))
+
+    assert [seq for seq, _ in received] == [2, 3, 4]
+    # 2 and 3 went out once stored, without waiting for a message after them.
+    assert received[1][1] < ended[0]
 
 
 def test_events_arrive_live_while_the_run_goes(generation, user_id):
