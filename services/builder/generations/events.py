@@ -29,6 +29,8 @@ from generations.models import TERMINAL, Event, Generation
 logger = logging.getLogger("oasis.events")
 
 CHANNEL_PREFIX = "oasis:generation-events:"
+# Where a run says up to which number its events are stored, after storing a batch of them.
+STORED_CHANNEL_PREFIX = "oasis:generation-stored:"
 # A run's last event is named after the status it ended with.
 TERMINAL_TYPES = frozenset(status.value for status in TERMINAL)
 
@@ -174,12 +176,12 @@ class RunEvents:
 
     Numbers come from the run's row, `RESERVED_SEQS` at a time, before the events they number,
     so an event written by anyone else (the sweeper's after a crash) is numbered after every event
-    this run published. Waiting events are stored within `store_seconds`, all in one statement; a
-    stream that resumes meanwhile reads them once they are. A crash loses from storage only those,
-    which live streams had; the terminal event comes after them. `close` stores what waits and
-    gives back the numbers not used, so a run that ends leaves no gap before its terminal event.
-    Without Redis nothing is published, and each event is stored at once, as is one whose publish
-    failed.
+    this run published. Waiting events are stored within `store_seconds`, all in one statement, and
+    the run says so (`STORED_CHANNEL_PREFIX`): a stream that missed one of them reads it then. A
+    crash loses from storage only those, which live streams had; the terminal event comes after
+    them. `close` stores what waits and gives back the numbers not used, so a run that ends leaves
+    no gap before its terminal event. Without Redis nothing is published, and each event is stored
+    at once, as is one whose publish failed.
     """
 
     def __init__(self, generation_id, *, store_seconds: float) -> None:
@@ -210,7 +212,7 @@ class RunEvents:
                 return self.store_if_due()
             self.store()  # not published (Redis failed, publishing paused): stored at once, as without it
             return True
-        self.store()
+        self.store(announce=False)  # the event published next tells a stream what it has not sent
         _publish(self.generation_id, event_payload(event))
         return True
 
@@ -220,8 +222,9 @@ class RunEvents:
             return True
         return False
 
-    def store(self) -> None:
-        """Store every waiting event in one statement; after a dropped connection, once more on a new one."""
+    def store(self, *, announce: bool = True) -> None:
+        """Store every waiting event in one statement (after a dropped connection, once more on a
+        new one), and announce it: a stream that missed one of them hears it is stored."""
         if not self.waiting:
             return
         batch = self.waiting
@@ -239,7 +242,10 @@ class RunEvents:
                 [Event(**{field: getattr(event, field) for field in STORED_FIELDS}) for event in batch],
                 ignore_conflicts=True,
             )
-        self.waiting = []
+        last, self.waiting = batch[-1].seq, []
+        current = publisher()
+        if announce and current is not None:
+            current.publish(f"{STORED_CHANNEL_PREFIX}{self.generation_id}", str(last))
 
     def close(self) -> None:
         """Store what waits and give back the numbers not used, unless someone numbered past them."""

@@ -26,7 +26,7 @@ from collections import defaultdict
 
 import redis.asyncio as aioredis
 
-from generations.events import CHANNEL_PREFIX
+from generations.events import CHANNEL_PREFIX, STORED_CHANNEL_PREFIX
 
 logger = logging.getLogger("oasis.streams")
 
@@ -109,11 +109,15 @@ class Hub:
     def _deliver(self, message: dict) -> None:
         if message.get("type") != "pmessage":
             return
-        generation_id = _text(message["channel"]).removeprefix(CHANNEL_PREFIX)
+        channel = _text(message["channel"])
+        generation_id = channel.removeprefix(CHANNEL_PREFIX).removeprefix(STORED_CHANNEL_PREFIX)
         listeners = self.queues.get(generation_id)
         if not listeners:
             return
-        event = json.loads(message["data"])
+        if channel.startswith(STORED_CHANNEL_PREFIX):
+            event = {"stored": int(message["data"])}  # events up to this number are stored
+        else:
+            event = json.loads(message["data"])
         for queue in list(listeners):
             with contextlib.suppress(asyncio.QueueFull):  # a stalled stream re-reads the database
                 queue.put_nowait(event)
@@ -154,7 +158,7 @@ class Hub:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(CONNECT_SECONDS):
-                await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
+                await pubsub.psubscribe(f"{CHANNEL_PREFIX}*", f"{STORED_CHANNEL_PREFIX}*")
             self.connections += 1
             heard = loop.time()
             next_ping = heard + self.health_seconds

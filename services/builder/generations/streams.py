@@ -43,7 +43,7 @@ async def event_stream(*, generation_id: str, after: int) -> AsyncIterator[str]:
     read = off_request_thread(events_after)
     sent = after
     # Messages from the hub beyond a gap, kept while the database catches up with the gap: a run
-    # publishes its model's deltas before it stores them (`events.RunEvents`).
+    # publishes its model's deltas before it stores them, and says when it has (`events.RunEvents`).
     ahead: dict[int, dict] = {}
     loop = asyncio.get_running_loop()
     last_write = loop.time()
@@ -71,7 +71,10 @@ async def event_stream(*, generation_id: str, after: int) -> AsyncIterator[str]:
                 woke = await _wait(queue, min(wait, heartbeat))
             # Deliver straight from the message when it is the next one; keep one beyond a gap.
             while woke is not None:
-                if woke["seq"] == sent + 1:
+                if "stored" in woke:
+                    if woke["stored"] > sent:
+                        break  # the run stored events this stream missed: read them
+                elif woke["seq"] == sent + 1:
                     yield format_event(woke)
                     sent = woke["seq"]
                     last_write = loop.time()

@@ -198,10 +198,14 @@ class Published:
 
     def __init__(self):
         self.messages = []
+        self.announced = []  # up to which number each stored batch went
         self.failing = False
 
     def publish(self, channel_name, message):
-        self.messages.append((json.loads(message)["seq"], Event.objects.count()))
+        if channel_name.startswith(events.STORED_CHANNEL_PREFIX):
+            self.announced.append(int(message))
+        else:
+            self.messages.append((json.loads(message)["seq"], Event.objects.count()))
         return not self.failing
 
 
@@ -229,6 +233,7 @@ def test_a_runs_events_are_published_before_they_are_stored_and_stored_in_one_st
     assert statements[0].startswith(f'INSERT INTO "{Event._meta.db_table}"')
     stored = Event.objects.filter(generation=generation).order_by("seq")
     assert [(event.seq, event.data["delta"]) for event in stored] == [(1, "a"), (2, "b"), (3, "c")]
+    assert published.announced == [3]
 
 
 def test_an_event_that_may_not_wait_is_stored_with_those_waiting_before_it_is_published(
@@ -241,6 +246,7 @@ def test_an_event_that_may_not_wait_is_stored_with_those_waiting_before_it_is_pu
 
     assert published.messages == [(1, 0), (2, 2)]
     assert run.waiting == []
+    assert published.announced == []  # the event published after the batch shows the stream its gap
 
 
 def test_events_are_stored_once_they_have_waited_long_enough(generation, published):

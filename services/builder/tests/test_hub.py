@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from generations.events import CHANNEL_PREFIX
+from generations.events import CHANNEL_PREFIX, STORED_CHANNEL_PREFIX
 from generations.hub import Hub, _hubs, hub_for_loop, lifespan
 
 REDIS_URL = os.environ.get("OASIS_TEST_REDIS_URL", "")
@@ -105,6 +105,22 @@ def test_an_event_published_for_a_generation_reaches_its_stream():
             await current.stop()
 
     assert asyncio.run(go()) == {"seq": 7, "type": "text", "data": {"delta": "7"}}
+
+
+@needs_redis
+def test_a_runs_word_that_its_events_are_stored_reaches_its_stream():
+    async def go():
+        current = Hub(REDIS_URL)
+        queue = current.subscribe("g-2")
+        try:
+            assert await until(lambda: current.live)
+            redis.Redis.from_url(REDIS_URL).publish(f"{STORED_CHANNEL_PREFIX}g-2", "12")
+            return await asyncio.wait_for(queue.get(), timeout=3)
+        finally:
+            current.unsubscribe("g-2", queue)
+            await current.stop()
+
+    assert asyncio.run(go()) == {"stored": 12}
 
 
 @needs_redis

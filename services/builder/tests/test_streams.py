@@ -16,7 +16,7 @@ from generations.hub import hub_for_loop
 from generations.models import Generation
 from generations.streams import event_stream
 from oasis_common.testing import user_token
-from tests.test_hub import REDIS_URL, until
+from tests.test_hub import REDIS_URL, needs_redis, until
 
 
 @pytest.fixture
@@ -145,9 +145,24 @@ def test_a_stream_gets_events_still_waiting_to_be_stored_once_each_when_they_are
     assert [e["event"] for e in parse(raw)][-1] == "done"
 
 
-@pytest.mark.skipif(
-    not REDIS_URL, reason="needs OASIS_TEST_REDIS_URL: without Redis each event is stored at once"
-)
+async def live_stream(generation, *, after: int, then) -> list[tuple[int, float]]:
+    """A stream's events (number, arrival) once the hub is live; `then` runs in a thread once it opens."""
+    current = hub_for_loop(REDIS_URL)
+    current.start()
+    try:
+        assert await until(lambda: current.live)
+        received = []
+        async for chunk in event_stream(generation_id=str(generation.id), after=after):
+            if chunk.startswith("id:"):
+                received.append((int(chunk.split()[1]), time.monotonic()))
+            elif chunk.startswith("retry:"):
+                threading.Thread(target=then).start()
+        return received
+    finally:
+        await current.stop()
+
+
+@needs_redis
 def test_a_stream_resuming_past_events_still_waiting_delivers_each_soon_after_it_is_stored(
     generation, settings
 ):
@@ -166,27 +181,33 @@ def test_a_stream_resuming_past_events_still_waiting_delivers_each_soon_after_it
         ended.append(time.monotonic())
         event_append(generation_id=generation.id, type="done", data={"status": "done"})
 
-    async def go():
-        current = hub_for_loop(REDIS_URL)
-        current.start()
-        try:
-            assert await until(lambda: current.live)
-            received = []
-            stream = event_stream(generation_id=str(generation.id), after=1)
-            async for chunk in stream:
-                if chunk.startswith("id:"):
-                    received.append((int(chunk.split()[1]), time.monotonic()))
-                elif chunk.startswith("retry:"):
-                    threading.Thread(target=later).start()
-            return received
-        finally:
-            await current.stop()
-
-    received = asyncio.run(asyncio.wait_for(go(), timeout=10))
+    received = asyncio.run(asyncio.wait_for(live_stream(generation, after=1, then=later), timeout=10))
 
     assert [seq for seq, _ in received] == [2, 3, 4]
     # 2 and 3 went out once stored, without waiting for a message after them.
     assert received[1][1] < ended[0]
+
+
+@needs_redis
+def test_a_stream_that_missed_an_event_still_waiting_reads_it_once_the_run_stores_it(generation, settings):
+    settings.OASIS = {**settings.OASIS, "SSE_HEARTBEAT_SECONDS": 30}  # no keep-alive wakes the stream
+    run = RunEvents(generation.id, store_seconds=60)
+    run.append("status", {"status": "running"})
+    run.append("tool_call", {"id": "c1", "name": "write_file"}, may_wait=True)  # before the stream opens
+    ended = []
+
+    def later():
+        time.sleep(0.2)
+        run.store()  # while the model still writes the file: nothing else is published
+        time.sleep(0.6)
+        run.close()
+        ended.append(time.monotonic())
+        event_append(generation_id=generation.id, type="done", data={"status": "done"})
+
+    received = asyncio.run(asyncio.wait_for(live_stream(generation, after=1, then=later), timeout=10))
+
+    assert [seq for seq, _ in received] == [2, 3]
+    assert received[0][1] < ended[0]  # read when the run said it was stored
 
 
 def test_events_arrive_live_while_the_run_goes(generation, user_id):
