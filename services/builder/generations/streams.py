@@ -19,10 +19,9 @@ from generations.hub import Hub, hub_for_loop
 
 # With Redis, a stream still re-reads the database this often in case a publish was lost.
 REDIS_SAFETY_POLL_SECONDS = 2.0
-# How many messages beyond a gap a stream keeps (past that it reads them from the database),
-# and how often it reads the database until the gap is stored.
+# How many messages beyond a gap a stream keeps while the run has yet to say it stored the gap;
+# past that it reads them from the database.
 AHEAD_LIMIT = 500
-GAP_POLL_SECONDS = 0.1
 
 
 def hub() -> Hub | None:
@@ -66,8 +65,6 @@ async def event_stream(*, generation_id: str, after: int) -> AsyncIterator[str]:
                     if current_hub and current_hub.live
                     else oasis["SSE_POLL_SECONDS"]
                 )
-                if ahead:
-                    wait = min(wait, GAP_POLL_SECONDS)  # the run stores the gap within its store time
                 woke = await _wait(queue, min(wait, heartbeat))
             # Deliver straight from the message when it is the next one; keep one beyond a gap.
             while woke is not None:
