@@ -1,6 +1,8 @@
 """oasis_common.testing: the helpers every service's test suite uses."""
 
 import os
+import threading
+import time
 
 import jwt
 import pytest
@@ -140,13 +142,49 @@ def test_between_tests_postgresql_empties_tables_with_delete_in_any_order(transa
     assert tables.index("auth_group") < tables.index("auth_user_groups")  # a parent's rows go first
 
     statements = connection.ops.sql_flush(no_style(), tables)
-    assert {statement.split('"')[0] for statement in statements} == {"DELETE FROM "}
+    assert statements[0].startswith("LOCK TABLE ")
+    assert {statement.split('"')[0] for statement in statements[1:]} == {"DELETE FROM "}
     assert not any('"django_content_type"' in statement for statement in statements)  # written back as was
 
     connection.ops.execute_sql_flush(statements)
     assert not User.objects.exists()
     assert not Group.objects.exists()
     assert not User.groups.through.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+def test_postgresql_empties_tables_after_a_write_still_open_when_it_began(transactional_db):
+    group = Group.objects.create(name="editors")
+    user = User.objects.create(username="ada")
+    writing, failures = threading.Event(), []
+
+    def write():
+        # A test's leftover thread: it locks a parent row and adds a child row, then commits. Were
+        # the flush to empty the child table first and then wait on the parent row, its own commit
+        # would find the child row and fail.
+        try:
+            with transaction.atomic():
+                Group.objects.filter(pk=group.pk).update(name="authors")
+                user.groups.add(group)
+                writing.set()
+                time.sleep(0.3)
+        except DatabaseError as exc:  # what waited for the flush finds its rows gone
+            failures.append(exc)
+        finally:
+            writing.set()
+            connection.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert writing.wait(5)
+    order = [User.groups.through._meta.db_table, Group._meta.db_table, User._meta.db_table]
+
+    connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), order))
+    writer.join(5)
+
+    assert not User.groups.through.objects.exists()
+    assert not Group.objects.exists()
+    assert failures == []  # it committed before the flush began
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")

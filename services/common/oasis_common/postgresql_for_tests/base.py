@@ -5,10 +5,12 @@ write every content type and permission back. With PostgreSQL's TRUNCATE, which 
 each table and index a new file, and that rebuild, a service's twenty near-empty tables
 took about 0.3 s per test. This flush deletes rows instead (about 5 ms) and keeps the
 content types and permissions, which the handlers would write back as they were: they then
-only read them. Foreign keys are deferred until the flush's transaction commits, so the
-order of the tables does not matter. A table whose own triggers refuse DELETE (an
-append-only ledger) has them off for its DELETE, inside the flush's transaction. A flush
-that resets sequences or cascades to tables outside the list (`available_apps`) stays Django's.
+only read them. It first locks the tables against writes, so a writer still open (a test's
+leftover thread) finishes before it and a later one waits for it, as with TRUNCATE. Foreign
+keys are deferred until the flush's transaction commits, so the order of the tables does not
+matter. A table whose own triggers refuse DELETE (an append-only ledger) has them off for its
+DELETE, inside the flush's transaction. A flush that resets sequences or cascades to tables
+outside the list (`available_apps`) stays Django's.
 """
 
 from django.apps import apps
@@ -36,8 +38,13 @@ class DatabaseOperations(operations.DatabaseOperations):
             )
         kept = rebuilt_tables()
         tables = [table for table in tables if table not in kept]
+        if not tables:
+            return []
         guarded = self.tables_with_own_triggers(tables)
-        statements = []
+        # Writers still open (a test's leftover thread) finish first and later ones wait, as with
+        # TRUNCATE: a row committed between two of the DELETEs would fail the flush's commit.
+        names = ", ".join(style.SQL_FIELD(self.quote_name(table)) for table in tables)
+        statements = [f"{style.SQL_KEYWORD('LOCK TABLE')} {names} {style.SQL_KEYWORD('IN EXCLUSIVE MODE')};"]
         for table in tables:
             name = style.SQL_FIELD(self.quote_name(table))
             delete = f"{style.SQL_KEYWORD('DELETE FROM')} {name};"
@@ -53,8 +60,6 @@ class DatabaseOperations(operations.DatabaseOperations):
 
     def tables_with_own_triggers(self, tables: list[str]) -> set[str]:
         """The tables among `tables` with triggers of their own (not a foreign key's)."""
-        if not tables:
-            return set()
         with self.connection.cursor() as cursor:
             cursor.execute(
                 "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
