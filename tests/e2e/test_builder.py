@@ -259,6 +259,15 @@ def stream_all(gateway, auth, generation_id: str, last_event_id: int | None = No
         return stream.read()
 
 
+def assert_gaps_only_where_a_worker_was_lost(events: list[Event]) -> None:
+    """No repeat, and a gap only where a lost worker's unstored deltas were: right before the
+    run's next event, the sweeper's `requeued` status."""
+    ids = [event.id for event in events]
+    assert ids == sorted(set(ids)), ids
+    gaps = [later for earlier, later in itertools.pairwise(events) if later.id != earlier.id + 1]
+    assert all(event.type == "status" and event.data.get("requeued") for event in gaps), gaps
+
+
 def tool_names(events: list[Event]) -> list[str]:
     return [event.data["name"] for event in events if event.type == "tool_call"]
 
@@ -578,11 +587,7 @@ def test_a_worker_killed_mid_run_hands_its_run_to_a_live_worker_and_the_stream_g
     assert ended["status"] == "done", ended["error"]
     assert ended["revision"] == 1
     events = stream_all(gateway, auth, generation["id"])
-    ids = [event.id for event in events]
-    assert ids == sorted(set(ids))  # no repeat
-    # A gap only where the lost worker's unstored deltas were: the run's next event follows them.
-    gaps = [later for earlier, later in itertools.pairwise(events) if later.id != earlier.id + 1]
-    assert all(event.type == "status" and event.data.get("requeued") for event in gaps), gaps
+    assert_gaps_only_where_a_worker_was_lost(events)
     requeued = [event for event in events if event.type == "status" and event.data.get("requeued")]
     assert [event.data["reason"] for event in requeued] == ["worker_lost"]
     assert events[-1].type == "done"

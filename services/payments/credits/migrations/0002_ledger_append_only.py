@@ -1,8 +1,9 @@
 """Database triggers that refuse to change or remove a ledger entry, whatever code runs.
 
 PostgreSQL refuses UPDATE and DELETE. SQLite (development only) refuses UPDATE; it keeps
-DELETE because Django empties SQLite tables with DELETE between tests, where PostgreSQL
-uses TRUNCATE, which row triggers do not see. The model refuses both on every database.
+DELETE because Django empties SQLite tables with DELETE between tests; on PostgreSQL the
+test suites' flush (`oasis_common.postgresql_for_tests`) turns the table's own triggers off
+for its DELETE. The model refuses both on every database.
 """
 
 from django.db import migrations
