@@ -601,6 +601,9 @@ def report(options, measured: Measured) -> int:
     )
     print(f"errors: {sum(outcomes.values())} {dict(outcomes) if outcomes else ''}".rstrip())
     print(f"demo model: {demo['requests']} requests {demo['by_outcome']}")
+    sent = sorted(run.posted_at for run in done[: options.concurrency] if run.posted_at is not None)
+    if sent:
+        print(f"the first {len(sent)} POSTs left over {sent[-1] - sent[0]:.2f}s (--ramp {options.ramp:g})")
     print("milliseconds (p50, p95, max over the runs):")
     print(row("POST → 202 accepted", percentiles([run.accepted * 1000 for run in done if run.accepted])))
     print(row("POST → `running` event", percentiles([run.running * 1000 for run in done if run.running])))
