@@ -17,10 +17,8 @@ def reset_link_query(system, email: str, timeout: float = 20) -> str:
     """The `uid=…&token=…` of the reset link the auth worker mailed to `email`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for mail in sorted(system.mail_dir.glob("*")) if system.mail_dir.exists() else ():
-            text = mail.read_text(errors="replace")
-            match = RESET_LINK.search(text)
-            if f"To: {email}" in text and match:
+        for text in reversed(system.emails_to(email)):
+            if match := RESET_LINK.search(text):
                 return f"uid={match.group(1)}&token={match.group(2)}"
         time.sleep(0.2)
     raise AssertionError(f"No reset email reached {email}")

@@ -128,6 +128,10 @@ class _Postgres:
             connection.close()
 
 
+# What ends each message in a file of Django's file email backend.
+EMAIL_END = "\n" + "-" * 79 + "\n"
+
+
 @dataclass
 class System:
     root: Path
@@ -389,6 +393,21 @@ class System:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+    def emails_to(self, address: str) -> list[str]:
+        """Every email the system has sent to `address`, oldest first.
+
+        Django's file backend writes each connection's messages to one file, named after the
+        second and the backend object's id, which a later connection in the same second can
+        reuse: one file may hold several people's messages, each ending in a line of dashes.
+        """
+        files = sorted(self.mail_dir.glob("*.log"), key=lambda path: path.stat().st_mtime)
+        messages = [message for path in files for message in path.read_text().split(EMAIL_END)]
+        return [
+            message
+            for message in messages
+            if any(line.startswith("To: ") and address in line for line in message.splitlines())
+        ]
 
     def manage(self, service: str, *args: str, env: dict | None = None) -> str:
         """Run a management command of a running service, e.g. a sweeper; returns its output."""

@@ -9,12 +9,10 @@ from tests.e2e.conftest import bearer, sign_in
 def latest_link(system, email: str, timeout: float = 10) -> tuple[str, str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for message in sorted(system.mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True):
-            text = message.read_text()
-            if f"To: {email}" in text:
-                found = re.search(r"uid=([\w-]+)&token=([\w-]+)", text)
-                assert found, text
-                return found.group(1), found.group(2)
+        if emails := system.emails_to(email):
+            found = re.search(r"uid=([\w-]+)&token=([\w-]+)", emails[-1])
+            assert found, emails[-1]
+            return found.group(1), found.group(2)
         time.sleep(0.1)
     raise AssertionError(f"no reset email for {email}")
 
