@@ -18,7 +18,6 @@ the builder's database; then waits for the accepted runs to end and counts how t
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,9 @@ from pathlib import Path
 
 import run as streams  # bench/streams/run.py, beside this script; it puts the repository on the path
 
+from tests.e2e.system import AccessLog
+
+STATUS_COUNTS = "SELECT status, COUNT(*) FROM generations_generation GROUP BY status"
 # After its one POST a connection waits this long before wrk would send another: past the burst.
 IDLE_MS = 600_000
 WRK_SCRIPT = """
@@ -104,7 +106,8 @@ def main() -> int:
         )
         script = root / "burst.lua"
         script.write_text(WRK_SCRIPT)
-        began = time.time()
+        access_log = AccessLog(system)
+        mark, began = access_log.mark(), time.time()
         print(f"  sending {options.concurrency} POSTs…", flush=True)
         wrk = subprocess.run(
             [
@@ -126,7 +129,7 @@ def main() -> int:
             text=True,
             check=False,
         )
-        answers = _answers(root / "gateway" / "access.log", since=began - 1)
+        answers = _starts_answered(access_log.answers_since(mark))
         statuses = _wait_for_runs(system.database_urls["builder"], options.wait)
         milestones = streams._milestones(system.database_urls["builder"])
     finally:
@@ -136,16 +139,13 @@ def main() -> int:
     return report(options, wrk, answers, milestones, statuses, began)
 
 
-def _answers(access_log: Path, *, since: float) -> list[dict]:
-    """The POSTs to start a generation nginx answered after `since`: status, arrival and duration."""
+def _starts_answered(entries: list[dict]) -> list[dict]:
+    """The POSTs to start a generation among nginx's log entries: status, when answered, duration."""
     answers = []
-    for line in access_log.read_text().splitlines():
-        entry = json.loads(line)
+    for entry in entries:
         if entry["method"] != "POST" or not entry["uri"].endswith("/generations/"):
             continue
         ended = datetime.fromisoformat(entry["time"]).timestamp()
-        if ended < since:
-            continue
         answers.append({"status": entry["status"], "seconds": entry["duration_s"], "ended": ended})
     return answers
 
@@ -154,27 +154,10 @@ def _wait_for_runs(database_url: str, wait: float) -> Counter:
     """Wait until no generation is queued or running (at most `wait` seconds); how they all ended."""
     deadline = time.monotonic() + wait
     while True:
-        statuses = Counter(
-            dict(_query(database_url, "SELECT status, COUNT(*) FROM generations_generation GROUP BY status"))
-        )
+        statuses = Counter(dict(streams.rows(database_url, STATUS_COUNTS)))
         if not set(statuses) - set(streams.TERMINAL) or time.monotonic() > deadline:
             return statuses
         time.sleep(1)
-
-
-def _query(database_url: str, sql: str) -> list[tuple]:
-    if database_url.startswith("postgres"):
-        import psycopg
-
-        with psycopg.connect(database_url) as database:
-            return database.execute(sql).fetchall()
-    import sqlite3
-
-    database = sqlite3.connect(database_url.removeprefix("sqlite:///"))
-    try:
-        return database.execute(sql).fetchall()
-    finally:
-        database.close()
 
 
 def report(options, wrk, answers: list[dict], milestones: dict, statuses: Counter, began: float) -> int:

@@ -510,6 +510,12 @@ def _milestones(database_url: str) -> dict[str, tuple[float, float | None, float
         "LEFT JOIN generations_event e ON e.generation_id = g.id AND e.type IN ('text', 'tool_call') "
         "GROUP BY g.id, g.created_at, g.started_at"
     )
+    found = rows(database_url, query)
+    return {uuid.UUID(str(row[0])).hex: tuple(_epoch(value) for value in row[1:]) for row in found}
+
+
+def rows(database_url: str, query: str) -> list[tuple]:
+    """What `query` returns from one of the system's databases (PostgreSQL or SQLite)."""
     if database_url.startswith("postgres"):
         import psycopg
 
@@ -521,10 +527,9 @@ def _milestones(database_url: str) -> dict[str, tuple[float, float | None, float
     try:
         cursor = database.cursor()
         cursor.execute(query)
-        rows = cursor.fetchall()
+        return cursor.fetchall()
     finally:
         database.close()
-    return {uuid.UUID(str(row[0])).hex: tuple(_epoch(value) for value in row[1:]) for row in rows}
 
 
 def _epoch(value) -> float | None:

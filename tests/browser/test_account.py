@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import requests
 
 from tests.browser.conftest import PASSWORD, shot, sign_up, token_for
+from tests.e2e.test_password_reset import latest_link
 
 NEW_PASSWORD = "another perfectly long passphrase"
-RESET_LINK = re.compile(r"uid=([\w-]+)&token=([\w-]+)")
 
 
-def reset_link_query(system, email: str, timeout: float = 20) -> str:
+def reset_link_query(system, email: str) -> str:
     """The `uid=…&token=…` of the reset link the auth worker mailed to `email`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for text in reversed(system.emails_to(email)):
-            if match := RESET_LINK.search(text):
-                return f"uid={match.group(1)}&token={match.group(2)}"
-        time.sleep(0.2)
-    raise AssertionError(f"No reset email reached {email}")
+    uid, token = latest_link(system, email, timeout=20)
+    return f"uid={uid}&token={token}"
 
 
 def test_changing_the_password_keeps_this_session_and_ends_the_others(page, console, system):

@@ -20,6 +20,7 @@ import requests
 
 from tests.chaos.conftest import POSTGRES, REDIS
 from tests.e2e.conftest import Client, fresh_ip
+from tests.e2e.system import AccessLog
 from tests.e2e.test_builder import (
     TERMINAL,
     WELCOME_CREDITS,
@@ -95,23 +96,6 @@ def resume(gateway, auth, generation_id: str, seen: list[Event], *, timeout: flo
 def started_tool_call(event: Event) -> bool:
     """The run is under way: it has its snapshot, its hold, and the model is writing."""
     return event.type == "tool_call"
-
-
-class AccessLog:
-    """The gateway's JSON access log: what every client was answered."""
-
-    def __init__(self, system) -> None:
-        self.path = system.root / "gateway" / "access.log"
-
-    def mark(self) -> int:
-        return self.path.stat().st_size if self.path.exists() else 0
-
-    def server_errors_since(self, mark: int) -> list[dict]:
-        with self.path.open("rb") as log:
-            log.seek(mark)
-            lines = log.read().decode(errors="replace").splitlines()
-        answers = [json.loads(line) for line in lines if line.startswith("{")]
-        return [answer for answer in answers if answer["status"] >= 500]
 
 
 class Log:

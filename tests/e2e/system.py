@@ -7,6 +7,7 @@ when OASIS_TEST_REDIS_URL is set).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -126,6 +127,25 @@ class _Postgres:
                     cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             connection.close()
+
+
+class AccessLog:
+    """The gateway's JSON access log: what every client was answered."""
+
+    def __init__(self, system: System) -> None:
+        self.path = system.root / "gateway" / "access.log"
+
+    def mark(self) -> int:
+        return self.path.stat().st_size if self.path.exists() else 0
+
+    def answers_since(self, mark: int) -> list[dict]:
+        with self.path.open("rb") as log:
+            log.seek(mark)
+            lines = log.read().decode(errors="replace").splitlines()
+        return [json.loads(line) for line in lines if line.startswith("{")]
+
+    def server_errors_since(self, mark: int) -> list[dict]:
+        return [answer for answer in self.answers_since(mark) if answer["status"] >= 500]
 
 
 # What ends each message in a file of Django's file email backend.
