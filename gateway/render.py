@@ -256,6 +256,17 @@ def resolver_settings(setting: str, upstreams: dict[str, str], resolv_conf: Path
     return nameservers, search
 
 
+def verify_windows(seconds: int) -> list[tuple[str, str]]:
+    """The token check's cache windows: (class of a time's last second digit, the window's name).
+
+    Every window of at most `seconds` (the answer's lifetime) is a new cache element of each
+    credential, so concurrent checks of one wait for one answer from auth (proxy_cache_lock),
+    which an expired element would not make them do; and no answer is used past its window.
+    """
+    size = max(seconds, 1)
+    return [(f"[{low}-{min(low + size, 10) - 1}]", str(low)) for low in range(0, 10, size)]
+
+
 def render(config: GatewayConfig) -> str:
     config.validate()
     env = jinja2.Environment(
@@ -276,6 +287,7 @@ def render(config: GatewayConfig) -> str:
         addresses={s: config.upstream_address(a) for s, a in config.upstreams.items()},
         # Docker's and most clusters' DNS answer IPv4; ask for IPv6 only of an IPv6 resolver.
         resolver_ipv6=any(a.startswith("[") or a.count(":") > 1 for a in config.resolver),
+        verify_windows=verify_windows(config.auth_cache_seconds),
         **vars(config),
     )
 

@@ -12,11 +12,14 @@ import functools
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,11 @@ import requests
 from . import dockerfile_rules
 from .compose_rules import env_example_values, interpolate
 from .tools import REPO, Result, run
+
+sys.path.insert(0, str(REPO / "gateway"))
+
+import render as renderer
+from render import GatewayConfig
 
 RENDERER = REPO / "gateway" / "render.py"
 UPSTREAM_SERVER = re.compile(r"^(\s*server\s+)([A-Za-z0-9.-]+):(\d+)(.*)$", re.M)
@@ -144,6 +152,46 @@ def running_nginx(prefix: Path, conf: str, url: str) -> Iterator[subprocess.Pope
             process.terminate()
             process.wait(timeout=10)
         errors.close()
+
+
+def stand_in_config(tmp_path: Path, upstreams: dict[str, str], resolver: list[str] = ()) -> GatewayConfig:
+    """The gateway's config in front of stand-in services: one worker, no access log, a free port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return GatewayConfig(
+        runtime_dir=tmp_path,
+        site_root=tmp_path / "site",
+        upstreams=upstreams,
+        resolver=list(resolver),
+        listen=f"127.0.0.1:{port}",
+        access_log="off",
+        worker_processes="1",
+        user="root" if os.geteuid() == 0 else "",
+    )
+
+
+@contextmanager
+def stand_in_gateway(tmp_path: Path, config: GatewayConfig) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The real gateway, rendered from `config`, running: its URL and its nginx process."""
+    renderer.prepare_runtime(config)
+    config.site_root.mkdir(parents=True, exist_ok=True)
+    url = f"http://{config.listen}"
+    with running_nginx(tmp_path, renderer.render(config), url) as process:
+        yield url, process
+
+
+@contextmanager
+def served(server: ThreadingHTTPServer) -> Iterator[None]:
+    """A stand-in service answering on its own thread until the block ends."""
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def find_nginx() -> str | None:

@@ -10,10 +10,8 @@ images' stop signal, lets a request in flight finish.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -32,7 +30,7 @@ from .tools import REPO
 
 sys.path.insert(0, str(REPO / "gateway"))
 
-from render import ConfigError, GatewayConfig, prepare_runtime, render, resolver_settings
+from render import ConfigError, GatewayConfig, render, resolver_settings
 
 PUBLIC = "/api/v1/auth/.well-known/jwks.json"
 
@@ -175,17 +173,8 @@ def _service(name: str, delay: float = 0.0):
     return Handler
 
 
-@contextmanager
-def serving(address: str, port: int, name: str, delay: float = 0.0) -> Iterator[None]:
-    server = ThreadingHTTPServer((address, port), _service(name, delay))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
+def serving(address: str, port: int, name: str, delay: float = 0.0):
+    return gateway_config.served(ThreadingHTTPServer((address, port), _service(name, delay)))
 
 
 @contextmanager
@@ -198,28 +187,6 @@ def dns(records: Records) -> Iterator[int]:
         yield port
     finally:
         server.stop()
-
-
-@contextmanager
-def nginx_gateway(tmp_path: Path, config: GatewayConfig) -> Iterator[tuple[str, subprocess.Popen]]:
-    prepare_runtime(config)
-    config.site_root.mkdir(parents=True, exist_ok=True)
-    url = f"http://{config.listen}"
-    with gateway_config.running_nginx(tmp_path, render(config), url) as process:
-        yield url, process
-
-
-def gateway_config_for(tmp_path: Path, upstreams: dict[str, str], resolver: list[str]) -> GatewayConfig:
-    return GatewayConfig(
-        runtime_dir=tmp_path,
-        site_root=tmp_path / "site",
-        upstreams=upstreams,
-        resolver=resolver,
-        listen=f"127.0.0.1:{_free_port()}",
-        access_log="off",
-        worker_processes="1",
-        user="root" if os.geteuid() == 0 else "",
-    )
 
 
 @pytest.fixture
@@ -244,10 +211,10 @@ def test_a_recreated_service_is_followed_to_its_new_address_without_a_restart(tm
         serving("127.0.0.2", loopback_port, "old"),
         serving("127.0.0.3", loopback_port, "new"),
     ):
-        config = gateway_config_for(
+        config = gateway_config.stand_in_config(
             tmp_path, {"auth": f"auth.oasis.test:{loopback_port}"}, [f"127.0.0.1:{dns_port}"]
         )
-        with nginx_gateway(tmp_path, config) as (url, _):
+        with gateway_config.stand_in_gateway(tmp_path, config) as (url, _):
             assert requests.get(f"{url}{PUBLIC}", timeout=5).text == "old"
             # The service is recreated: a new container on a new address, the old one gone.
             records.addresses["auth.oasis.test"] = "127.0.0.3"
@@ -295,8 +262,10 @@ def test_a_start_first_replacement_fails_no_request(tmp_path, loopback_port):
     records.addresses[name] = ["127.0.0.2"]
     overlap = compose_rules.RELEASE.DEFAULT_OVERLAP_SECONDS
     with dns(records) as dns_port, serving("127.0.0.3", loopback_port, "new"):
-        config = gateway_config_for(tmp_path, {"auth": f"{name}:{loopback_port}"}, [f"127.0.0.1:{dns_port}"])
-        with nginx_gateway(tmp_path, config) as (url, _), ExitStack() as old:
+        config = gateway_config.stand_in_config(
+            tmp_path, {"auth": f"{name}:{loopback_port}"}, [f"127.0.0.1:{dns_port}"]
+        )
+        with gateway_config.stand_in_gateway(tmp_path, config) as (url, _), ExitStack() as old:
             old.enter_context(serving("127.0.0.2", loopback_port, "old"))
             with asking(url) as answers:
                 time.sleep(0.5)
@@ -321,8 +290,8 @@ def test_a_stream_ticket_reaches_a_looked_up_builder_with_its_path_and_query(tmp
     events = "/api/v1/builder/generations/7d1c4a52-9a0e-4a8e-9a55-2f7d5d3c1e00/events/"
     with dns(records) as dns_port, serving("127.0.0.2", loopback_port, "echo"):
         upstreams = {"auth": "127.0.0.1:9", "builder": f"builder.oasis.test:{loopback_port}"}
-        config = gateway_config_for(tmp_path, upstreams, [f"127.0.0.1:{dns_port}"])
-        with nginx_gateway(tmp_path, config) as (url, _):
+        config = gateway_config.stand_in_config(tmp_path, upstreams, [f"127.0.0.1:{dns_port}"])
+        with gateway_config.stand_in_gateway(tmp_path, config) as (url, _):
             response = requests.get(f"{url}{events}?ticket=tkt-1&last_event_id=3", timeout=10)
 
     assert response.status_code == 200, response.text
@@ -332,10 +301,10 @@ def test_a_stream_ticket_reaches_a_looked_up_builder_with_its_path_and_query(tmp
 def test_a_name_that_does_not_resolve_is_the_json_503_not_a_hang(tmp_path, loopback_port):
     records = Records()
     with dns(records) as dns_port:
-        config = gateway_config_for(
+        config = gateway_config.stand_in_config(
             tmp_path, {"auth": f"auth.oasis.test:{loopback_port}"}, [f"127.0.0.1:{dns_port}"]
         )
-        with nginx_gateway(tmp_path, config) as (url, _):
+        with gateway_config.stand_in_gateway(tmp_path, config) as (url, _):
             response = requests.get(f"{url}{PUBLIC}", timeout=10)
 
     assert response.status_code == 503
@@ -345,8 +314,8 @@ def test_a_name_that_does_not_resolve_is_the_json_503_not_a_hang(tmp_path, loopb
 def stop_during_a_request(tmp_path: Path, port: int, stop_signal: int) -> dict:
     """A request that takes 1.5 s, and the gateway told to stop half a second into it."""
     with serving("127.0.0.2", port, "finished", delay=1.5):
-        config = gateway_config_for(tmp_path, {"auth": f"127.0.0.2:{port}"}, [])
-        with nginx_gateway(tmp_path, config) as (url, process):
+        config = gateway_config.stand_in_config(tmp_path, {"auth": f"127.0.0.2:{port}"})
+        with gateway_config.stand_in_gateway(tmp_path, config) as (url, process):
             result: dict = {}
 
             def ask() -> None:
