@@ -1,4 +1,5 @@
-"""ASGI entry point for the builder service: Django, plus the lifespan that runs the event hub."""
+"""ASGI entry point for the builder service: Django behind its start admission, plus the lifespan that
+runs the event hub."""
 
 import os
 
@@ -15,11 +16,14 @@ django_application = get_asgi_application()
 from django.conf import settings  # noqa: E402
 
 import generations.tasks  # noqa: E402, F401
+from generations.admission import StartAdmission  # noqa: E402
 from generations.hub import lifespan  # noqa: E402
+
+django_with_admission = StartAdmission(django_application)
 
 
 async def application(scope, receive, send):
     if scope["type"] == "lifespan":
         await lifespan(receive, send, url=settings.OASIS.get("REDIS_URL") or "")
         return
-    await django_application(scope, receive, send)
+    await django_with_admission(scope, receive, send)

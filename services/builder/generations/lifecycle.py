@@ -9,8 +9,6 @@ the database, so concurrent requests cannot both pass.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,7 +18,7 @@ from rest_framework import status
 
 from catalog import registry
 from catalog.models import LanguageModel
-from generations import context, conversations, events, peers
+from generations import admission, context, conversations, events, peers
 from generations.models import ACTIVE, Generation, Message, Role, Status, UserSlot
 from generations.settlement import generation_settle
 from generations.tasks import run_generation
@@ -39,52 +37,12 @@ class TooManyGenerations(ServiceError):
     message = "You have too many generations running. Wait for one to finish."
 
 
-class BuilderBusy(ServiceError):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    code = "builder_busy"
-    message = "More builds are waiting to start than the builder can take now. Try again in a few seconds."
-
-
-# What a refused client is told to wait: about what a full queue takes to drain a little.
-BUSY_RETRY_AFTER_SECONDS = 5
-# How long a start waits for one of its process's slots before it is refused.
-START_WAIT_SECONDS = 2.0
-
-_start_slots: dict[int, threading.BoundedSemaphore] = {}
-_start_slots_lock = threading.Lock()
-
-
-def _slots(limit: int) -> threading.BoundedSemaphore:
-    with _start_slots_lock:
-        return _start_slots.setdefault(limit, threading.BoundedSemaphore(limit))
-
-
-def _busy(**details) -> BuilderBusy:
-    return BuilderBusy(details=details, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
-
-
-def start_turn() -> Callable[[], None]:
-    """Take one of this process's turns at starting a run; returns what gives it back.
-
-    MAX_STARTING runs are started at once per process; a start past it waits START_WAIT_SECONDS
-    for a turn, then is refused (429, Retry-After), so a burst of POSTs is answered quickly
-    instead of crowding projects, the database pool and the CPU until every one times out.
-    """
-    starting = settings.OASIS["MAX_STARTING"]
-    if not starting:
-        return lambda: None
-    slots = _slots(starting)
-    if not slots.acquire(timeout=START_WAIT_SECONDS):
-        raise _busy(starting_limit=starting)
-    return slots.release
-
-
 def _admit() -> None:
     """Refuse a run while more than MAX_QUEUED wait for a worker: it would wait longer than its
     client waits for a first token."""
     queued = settings.OASIS["MAX_QUEUED"]
     if queued and Generation.objects.filter(status=Status.QUEUED).count() >= queued:
-        raise _busy(queued_limit=queued)
+        raise admission.busy(queued_limit=queued)
 
 
 class BuildInProgress(Conflict):

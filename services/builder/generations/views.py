@@ -8,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from generations import lifecycle, peers, proposals, tickets
+from generations import admission, lifecycle, peers, proposals, tickets
 from generations.connections import off_request_thread
 from generations.filters import generations_filter
 from generations.models import Generation
@@ -43,7 +43,7 @@ class ProjectGenerationsView(OwnedProjectView):
         if request.method == "POST":
             # A start takes its turn before projects is asked whose the project is: a burst of
             # starts waits here (or is refused, 429), not in front of projects.
-            self._give_turn_back = lifecycle.start_turn()
+            self._give_turn_back = admission.start_turn()
         super().load_owned(request, **url_kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):

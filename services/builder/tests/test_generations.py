@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.db import connection
 
-from generations import lifecycle
+from generations import admission
 from generations.models import Event, Generation, Message, Status
 from tests.conftest import client_for
 
@@ -128,9 +128,9 @@ def test_a_process_starting_as_many_runs_as_it_may_refuses_one_more_after_a_shor
     api, fakes, demo_catalog, user_id, settings, monkeypatch
 ):
     settings.OASIS = {**settings.OASIS, "MAX_STARTING": 1}
-    monkeypatch.setattr(lifecycle, "START_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(admission, "START_WAIT_SECONDS", 0.05)
     projects, payments = fakes
-    slot = lifecycle._slots(1)
+    slot = admission._slots(1)
     assert slot.acquire(timeout=1)  # another request of this process is starting a run
     try:
         response = post(api, projects.add(user_id))
@@ -156,8 +156,8 @@ def test_a_refused_start_gives_its_turn_back(api, other_api, fakes, demo_catalog
     assert post(other_api, project_id).status_code == 404
     assert post(api, project_id, prompt="").status_code == 400
     assert post(api, project_id).status_code == 202
-    assert lifecycle._slots(1).acquire(blocking=False)
-    lifecycle._slots(1).release()
+    assert admission._slots(1).acquire(blocking=False)
+    admission._slots(1).release()
 
 
 def test_no_limit_on_waiting_runs_when_it_is_zero(api, fakes, demo_catalog, user_id, settings):

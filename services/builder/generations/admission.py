@@ -1,0 +1,127 @@
+"""Taking or refusing starts: what a builder web process lets through when a burst of builds comes.
+
+Two gates, both per process, both answered with 429 `builder_busy` and `Retry-After`:
+
+- `StartAdmission`, in the ASGI application before Django: once MAX_STARTING * (1 +
+  WAITING_PER_TURN) start POSTs are in this process, one more is refused in the event loop. It
+  gets no thread, no middleware, no token check and no database connection, so a refusal costs
+  next to nothing, and a burst of a thousand does not starve the starts the process is making.
+- `start_turn`, in the view: MAX_STARTING starts go at once; one past it waits up to
+  START_WAIT_SECONDS for a turn, then is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.urls import Resolver404, get_resolver
+from rest_framework import status
+
+from oasis_common import context
+from oasis_common.errors import ServiceError, error_parts
+from oasis_common.middleware import request_logged
+
+# What a refused client is told to wait: about what a full queue takes to drain a little.
+BUSY_RETRY_AFTER_SECONDS = 5
+# How long a start waits for one of its process's turns before it is refused.
+START_WAIT_SECONDS = 2.0
+# Starts let in to wait for each turn: about what one process starts in START_WAIT_SECONDS.
+WAITING_PER_TURN = 2
+START_ROUTE = "project-generations"
+
+
+class BuilderBusy(ServiceError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "builder_busy"
+    message = "More builds are waiting to start than the builder can take now. Try again in a few seconds."
+
+
+def busy(**details) -> BuilderBusy:
+    return BuilderBusy(details=details, headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
+
+
+_start_slots: dict[int, threading.BoundedSemaphore] = {}
+_start_slots_lock = threading.Lock()
+
+
+def _slots(limit: int) -> threading.BoundedSemaphore:
+    with _start_slots_lock:
+        return _start_slots.setdefault(limit, threading.BoundedSemaphore(limit))
+
+
+def start_turn() -> Callable[[], None]:
+    """Take one of this process's turns at starting a run; returns what gives it back.
+
+    MAX_STARTING runs are started at once per process; a start past it waits START_WAIT_SECONDS
+    for a turn, then is refused (429, Retry-After), so a burst of POSTs is answered quickly
+    instead of crowding projects, the database pool and the CPU until every one times out.
+    """
+    starting = settings.OASIS["MAX_STARTING"]
+    if not starting:
+        return lambda: None
+    slots = _slots(starting)
+    if not slots.acquire(timeout=START_WAIT_SECONDS):
+        raise busy(starting_limit=starting)
+    return slots.release
+
+
+def _is_start(scope) -> bool:
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return False
+    try:
+        return get_resolver().resolve(scope["path"]).url_name == START_ROUTE
+    except Resolver404:
+        return False
+
+
+class StartAdmission:
+    """ASGI middleware: count the start POSTs inside the application, refuse one past the bound.
+
+    The count lives in the event loop's thread, so it needs no lock. A refusal has the envelope,
+    `Retry-After`, the request id and the access log line every answer has.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.inside = 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not _is_start(scope):
+            await self.app(scope, receive, send)
+            return
+        starting = settings.OASIS["MAX_STARTING"]
+        if starting and self.inside >= starting * (1 + WAITING_PER_TURN):
+            await self._refuse(scope, send, starting)
+            return
+        self.inside += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.inside -= 1
+
+    async def _refuse(self, scope, send, starting: int) -> None:
+        started = time.perf_counter()
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = context.accept_request_id(given)
+        token = context.set_request_id(request_id)
+        try:
+            status_code, body, headers = error_parts(busy(starting_limit=starting))
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status_code,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"x-request-id", request_id.encode()),
+                        *((name.lower().encode(), value.encode()) for name, value in headers.items()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+            request_logged(method="POST", path=scope["path"], status=status_code, started=started)
+        finally:
+            context.reset_request_id(token)
