@@ -12,17 +12,21 @@ Two gates, both per process, both answered with 429 `builder_busy` and `Retry-Af
 
 from __future__ import annotations
 
-import json
+import io
 import threading
 import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, get_resolver
 from rest_framework import status
 
 from oasis_common import context
-from oasis_common.errors import ServiceError, error_parts
+from oasis_common.errors import ServiceError, error_response
 from oasis_common.middleware import request_logged
 
 # What a refused client is told to wait: about what a full queue takes to drain a little.
@@ -109,19 +113,20 @@ class StartAdmission:
         request_id = context.accept_request_id(given)
         token = context.set_request_id(request_id)
         try:
-            status_code, body, headers = error_parts(busy(starting_limit=starting))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status_code,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"x-request-id", request_id.encode()),
-                        *((name.lower().encode(), value.encode()) for name, value in headers.items()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": json.dumps(body).encode()})
-            request_logged(method="POST", path=scope["path"], status=status_code, started=started)
+            response = _with_security_headers(scope, error_response(busy(starting_limit=starting)))
+            response["X-Request-ID"] = request_id
+            response["Content-Length"] = str(len(response.content))
+            headers = [
+                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.items()
+            ]
+            await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+            await send({"type": "http.response.body", "body": response.content})
+            request_logged(method="POST", path=scope["path"], status=response.status_code, started=started)
         finally:
             context.reset_request_id(token)
+
+
+def _with_security_headers(scope, response: HttpResponse) -> HttpResponse:
+    """`response` with the headers Django's security and framing middleware put on every answer."""
+    request = ASGIRequest(scope, io.BytesIO())
+    return XFrameOptionsMiddleware(SecurityMiddleware(lambda _: response))(request)

@@ -90,6 +90,10 @@ def test_a_start_past_the_bound_is_refused_with_the_envelope_and_never_reaches_t
     assert headers["retry-after"] == "5"
     assert headers["content-type"] == "application/json"
     assert headers["x-request-id"] == "burst-0001"
+    # What Django's middleware puts on every answer, this one included.
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert int(headers["content-length"]) > 0
     assert body == {
         "error": {
             "code": "builder_busy",
