@@ -4,8 +4,9 @@ Two gates, both per process, both answered with 429 `builder_busy` and `Retry-Af
 
 - `StartAdmission`, in the ASGI application before Django: once MAX_STARTING * (1 +
   WAITING_PER_TURN) start POSTs are in this process, one more is refused in the event loop. It
-  gets no thread, no middleware, no token check and no database connection, so a refusal costs
-  next to nothing, and a burst of a thousand does not starve the starts the process is making.
+  gets no thread, no token check and no database connection, only the middleware that names and
+  logs it and sets its headers, so a burst of a thousand does not starve the starts the process
+  is making.
 - `start_turn`, in the view: MAX_STARTING starts go at once; one past it waits up to
   START_WAIT_SECONDS for a turn, then is refused.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -25,9 +25,8 @@ from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, get_resolver
 from rest_framework import status
 
-from oasis_common import context
 from oasis_common.errors import ServiceError, error_response
-from oasis_common.middleware import request_logged
+from oasis_common.middleware import RequestIdMiddleware
 
 # What a refused client is told to wait: about what a full queue takes to drain a little.
 BUSY_RETRY_AFTER_SECONDS = 5
@@ -108,25 +107,18 @@ class StartAdmission:
             self.inside -= 1
 
     async def _refuse(self, scope, send, starting: int) -> None:
-        started = time.perf_counter()
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = context.accept_request_id(given)
-        token = context.set_request_id(request_id)
-        try:
-            response = _with_security_headers(scope, error_response(busy(starting_limit=starting)))
-            response["X-Request-ID"] = request_id
-            response["Content-Length"] = str(len(response.content))
-            headers = [
-                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.items()
-            ]
-            await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-            await send({"type": "http.response.body", "body": response.content})
-            request_logged(method="POST", path=scope["path"], status=response.status_code, started=started)
-        finally:
-            context.reset_request_id(token)
+        response = _refusal(scope, busy(starting_limit=starting))
+        response["Content-Length"] = str(len(response.content))
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.items()
+        ]
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": response.content})
 
 
-def _with_security_headers(scope, response: HttpResponse) -> HttpResponse:
-    """`response` with the headers Django's security and framing middleware put on every answer."""
-    request = ASGIRequest(scope, io.BytesIO())
-    return XFrameOptionsMiddleware(SecurityMiddleware(lambda _: response))(request)
+def _refusal(scope, exc: BuilderBusy) -> HttpResponse:
+    """`exc`'s answer through the middleware every answer goes through that needs no database:
+    the request id (taken or made, in the envelope and the header) with its access log line, and
+    the security and framing headers."""
+    chain = RequestIdMiddleware(SecurityMiddleware(XFrameOptionsMiddleware(lambda _: error_response(exc))))
+    return chain(ASGIRequest(scope, io.BytesIO()))

@@ -43,16 +43,15 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            status = response.status_code
-            request_logged(method=request.method, path=request.path, status=status, started=started)
+            access_log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
             return response
         finally:
             context.reset_request_id(token)
-
-
-def request_logged(*, method: str, path: str, status: int, started: float) -> None:
-    """The access log's one line for an answered request; `started` is its `time.perf_counter()`."""
-    duration_ms = round((time.perf_counter() - started) * 1000, 2)
-    access_log.info(
-        "request", extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms}
-    )
