@@ -13,6 +13,7 @@ from django_tasks import default_task_backend
 
 from accounts import tasks
 from accounts.models import User
+from oasis_common.testing import last_character_changed
 from tests.helpers import NEW_PASSWORD, PASSWORD, error_of, refresh, reset_link_parts, sign_in, verify
 
 REQUEST_URL = "/api/v1/auth/password/reset/"
@@ -136,7 +137,7 @@ def test_a_link_just_inside_its_lifetime_works(api, user, link, monkeypatch):
 @pytest.mark.parametrize(
     "tamper",
     [
-        lambda uid, token, other: (uid, token[:-1] + ("a" if token[-1] != "a" else "b")),
+        lambda uid, token, other: (uid, last_character_changed(token)),
         lambda uid, token, other: (uid, "abc-123"),
         lambda uid, token, other: (urlsafe_base64_encode(force_bytes(other.pk)), token),
         lambda uid, token, other: ("not-base64!", token),

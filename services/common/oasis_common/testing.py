@@ -105,6 +105,12 @@ def service_token_for(caller: str, audience: str, **kwargs) -> str:
     return mint(sub=f"service:{caller}", token_type="service", audience=audience, **kwargs)
 
 
+def last_character_changed(text: str) -> str:
+    """The text with its last character replaced by a different one: a forged credential that is
+    never, by chance, the real one."""
+    return text[:-1] + ("A" if text[-1] != "A" else "B")
+
+
 def clear_cache() -> None:
     """Empty the test cache without touching keys that belong to anyone else on a shared Redis."""
     from django.core.cache import caches
