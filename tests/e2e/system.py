@@ -167,6 +167,8 @@ class System:
     given_ports: set[int] = field(default_factory=set)
     gateway_port: int = 0
     dns_port: int = 0
+    # Ends the started processes if this process dies without stopping them (reaper.py).
+    reaper: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -413,6 +415,7 @@ class System:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        self._list_for_reaper()
 
     def emails_to(self, address: str) -> list[str]:
         """Every email the system has sent to `address`, oldest first.
@@ -466,6 +469,22 @@ class System:
         self.processes[name] = subprocess.Popen(
             command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        self._list_for_reaper()
+
+    def _list_for_reaper(self) -> None:
+        """Tell the reaper (started with the first process) which process groups are ours now."""
+        groups_file = self.root / "process-groups"
+        if self.reaper is None:
+            self.reaper = subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("reaper.py")), str(groups_file)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        listed = groups_file.with_suffix(".new")
+        listed.write_text("".join(f"{p.pid}\n" for p in self.processes.values() if p.poll() is None))
+        listed.replace(groups_file)
 
     def gateway_config(self, **overrides) -> GatewayConfig:
         runtime = self.root / "gateway"
@@ -555,5 +574,10 @@ class System:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        if self.reaper is not None:
+            self.reaper.kill()
+            self.reaper.wait()
+            self.reaper.stdin.close()
+            self.reaper = None
         if self.postgres:
             self.postgres.drop_all()

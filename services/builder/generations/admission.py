@@ -4,9 +4,9 @@ Two gates, both per process, both answered with 429 `builder_busy` and `Retry-Af
 
 - `StartAdmission`, in the ASGI application before Django: once MAX_STARTING * (1 +
   WAITING_PER_TURN) start POSTs are in this process, one more is refused in the event loop. It
-  gets no thread, no token check and no database connection, only the middleware that names and
-  logs it and sets its headers, so a burst of a thousand does not starve the starts the process
-  is making.
+  gets no thread, no token check and no database connection, only the middleware that counts,
+  names and logs it and sets its headers, so a burst of a thousand does not starve the starts
+  the process is making.
 - `start_turn`, in the view: MAX_STARTING starts go at once; one past it waits up to
   START_WAIT_SECONDS for a turn, then is refused.
 """
@@ -22,7 +22,8 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
-from django.urls import Resolver404, get_resolver
+from django.urls import Resolver404, ResolverMatch, get_resolver
+from django_prometheus.middleware import PrometheusAfterMiddleware, PrometheusBeforeMiddleware
 from rest_framework import status
 
 from oasis_common.errors import ServiceError, error_response
@@ -72,20 +73,22 @@ def start_turn() -> Callable[[], None]:
     return slots.release
 
 
-def _is_start(scope) -> bool:
+def _start_route(scope) -> ResolverMatch | None:
+    """The route a start POST resolves to; None for any other request."""
     if scope["type"] != "http" or scope["method"] != "POST":
-        return False
+        return None
     try:
-        return get_resolver().resolve(scope["path"]).url_name == START_ROUTE
+        match = get_resolver().resolve(scope["path"])
     except Resolver404:
-        return False
+        return None
+    return match if match.url_name == START_ROUTE else None
 
 
 class StartAdmission:
     """ASGI middleware: count the start POSTs inside the application, refuse one past the bound.
 
     The count lives in the event loop's thread, so it needs no lock. A refusal has the envelope,
-    `Retry-After`, the request id and the access log line every answer has.
+    `Retry-After`, the request id, the access log line and the request metrics every answer has.
     """
 
     def __init__(self, app) -> None:
@@ -93,12 +96,13 @@ class StartAdmission:
         self.inside = 0
 
     async def __call__(self, scope, receive, send) -> None:
-        if not _is_start(scope):
+        route = _start_route(scope)
+        if route is None:
             await self.app(scope, receive, send)
             return
         starting = settings.OASIS["MAX_STARTING"]
         if starting and self.inside >= starting * (1 + WAITING_PER_TURN):
-            await self._refuse(scope, send, starting)
+            await self._refuse(scope, route, send, starting)
             return
         self.inside += 1
         try:
@@ -106,8 +110,8 @@ class StartAdmission:
         finally:
             self.inside -= 1
 
-    async def _refuse(self, scope, send, starting: int) -> None:
-        response = _refusal(scope, busy(starting_limit=starting))
+    async def _refuse(self, scope, route: ResolverMatch, send, starting: int) -> None:
+        response = _refusal(scope, route, busy(starting_limit=starting))
         response["Content-Length"] = str(len(response.content))
         headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.items()
@@ -116,9 +120,18 @@ class StartAdmission:
         await send({"type": "http.response.body", "body": response.content})
 
 
-def _refusal(scope, exc: BuilderBusy) -> HttpResponse:
-    """`exc`'s answer through the middleware every answer goes through that needs no database:
-    the request id (taken or made, in the envelope and the header) with its access log line, and
-    the security and framing headers."""
-    chain = RequestIdMiddleware(SecurityMiddleware(XFrameOptionsMiddleware(lambda _: error_response(exc))))
-    return chain(ASGIRequest(scope, io.BytesIO()))
+def _refusal(scope, route: ResolverMatch, exc: BuilderBusy) -> HttpResponse:
+    """`exc`'s answer through the middleware every answer goes through that needs no database, in
+    the settings' order: the request metrics (counted under the start's view, like a refusal by
+    the view itself), the request id (taken or made, in the envelope and the header) with its
+    access log line, and the security and framing headers."""
+    chain = PrometheusBeforeMiddleware(
+        RequestIdMiddleware(
+            SecurityMiddleware(
+                XFrameOptionsMiddleware(PrometheusAfterMiddleware(lambda _: error_response(exc)))
+            )
+        )
+    )
+    request = ASGIRequest(scope, io.BytesIO())
+    request.resolver_match = route
+    return chain(request)

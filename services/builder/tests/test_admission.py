@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
+from prometheus_client import REGISTRY
 
 from generations.admission import WAITING_PER_TURN, BuilderBusy, StartAdmission
 
@@ -107,6 +108,29 @@ def test_a_start_past_the_bound_is_refused_with_the_envelope_and_never_reaches_t
     [logged] = [record for record in caplog.records if record.name == "oasis.requests"]
     assert (logged.method, logged.path, logged.status) == ("POST", START_PATH, 429)
     assert logged.request_id == "burst-0001"
+
+
+def refusals_counted() -> float:
+    """Starts answered 429 in django_prometheus's count of responses by status, view and method."""
+    labels = {"status": "429", "view": "project-generations", "method": "POST"}
+    return REGISTRY.get_sample_value("django_http_responses_total_by_status_view_method_total", labels) or 0
+
+
+def test_a_refusal_is_counted_in_the_request_metrics_under_the_start_view(settings):
+    settings.OASIS = {**settings.OASIS, "MAX_STARTING": 1}
+    counted_before = refusals_counted()
+
+    async def go():
+        app = HeldApplication()
+        admission = StartAdmission(app)
+        held = await inside_at_once(app, admission, 1 + WAITING_PER_TURN)
+        refused = [await answer(admission, http_scope("POST", START_PATH)) for _ in range(2)]
+        app.released.set()
+        await asyncio.gather(*held)
+        return refused
+
+    assert [status for status, _, _ in asyncio.run(go())] == [429, 429]
+    assert refusals_counted() == counted_before + 2
 
 
 def test_a_refusal_without_a_usable_request_id_gets_a_new_one(settings):
