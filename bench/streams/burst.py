@@ -84,6 +84,7 @@ def main() -> int:
     parser.add_argument("--answer-seconds", type=int, default=30, help="how long wrk waits for answers")
     parser.add_argument("--wait", type=float, default=600, help="seconds to wait for the accepted runs")
     parser.add_argument("--keep", action="store_true", help="leave the system's logs and databases in place")
+    streams.add_profile_option(parser)
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -109,26 +110,8 @@ def main() -> int:
         access_log = AccessLog(system)
         mark, began = access_log.mark(), time.time()
         print(f"  sending {options.concurrency} POSTs…", flush=True)
-        wrk = subprocess.run(
-            [
-                "wrk",
-                f"-t{options.wrk_threads}",
-                f"-c{options.concurrency}",
-                f"-d{options.answer_seconds}s",
-                f"--timeout={options.answer_seconds}s",
-                "-s",
-                str(script),
-                system.url,
-            ],
-            env={
-                "BURST_RUNS": str(listing),
-                "BURST_PER_THREAD": str(options.concurrency // options.wrk_threads),
-                "PATH": "/usr/bin:/bin",
-            },
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        with streams.profiled(system, options, root):
+            wrk = _burst(options, script, listing, system.url)
         answers = _starts_answered(access_log.answers_since(mark))
         statuses = _wait_for_runs(system.database_urls["builder"], options.wait)
         milestones = streams._milestones(system.database_urls["builder"])
@@ -137,6 +120,30 @@ def main() -> int:
         if not options.keep:
             shutil.rmtree(root, ignore_errors=True)
     return report(options, wrk, answers, milestones, statuses, began)
+
+
+def _burst(options, script: Path, listing: Path, url: str) -> subprocess.CompletedProcess:
+    """Every POST at once from wrk, each waited for up to --answer-seconds."""
+    return subprocess.run(
+        [
+            "wrk",
+            f"-t{options.wrk_threads}",
+            f"-c{options.concurrency}",
+            f"-d{options.answer_seconds}s",
+            f"--timeout={options.answer_seconds}s",
+            "-s",
+            str(script),
+            url,
+        ],
+        env={
+            "BURST_RUNS": str(listing),
+            "BURST_PER_THREAD": str(options.concurrency // options.wrk_threads),
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def _starts_answered(entries: list[dict]) -> list[dict]:

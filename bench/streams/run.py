@@ -25,7 +25,9 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +36,8 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+
+from spy import Profile  # noqa: E402  (bench/streams/spy.py, beside this script)
 
 from tests.e2e.system import TERMINAL_STATUSES, System  # noqa: E402
 
@@ -385,6 +389,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=4, help="builds run (and not measured) first")
     parser.add_argument("--timeout", type=float, default=600, help="seconds a run may take")
     parser.add_argument("--keep", action="store_true", help="leave the system's logs and databases in place")
+    add_profile_option(parser)
     options = parser.parse_args()
     options.runs = options.runs or options.concurrency
     backend = "SQLite"
@@ -404,13 +409,49 @@ def main() -> int:
         print(f"  system up in {time.monotonic() - started:.0f}s; setting up users and projects", flush=True)
         runs = prepare(system, options)
         print(f"  running {options.runs} builds…", flush=True)
-        measured = measure(system, options, runs)
+        with profiled(system, options, root):
+            measured = measure(system, options, runs)
     finally:
         # Stopping the system ends any stream still open, so nothing waits on it.
         system.stop()
         if not options.keep:
             shutil.rmtree(root, ignore_errors=True)
     return report(options, measured)
+
+
+def add_profile_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="sample the system's Python processes with py-spy for this long once the runs start,"
+        " then print where each part's own code spent its time (spy.py)",
+    )
+
+
+@contextmanager
+def profiled(system: System, options, root: Path) -> Iterator[None]:
+    """With --profile: py-spy on every Python part of the system while the body runs, then its report."""
+    if not options.profile:
+        yield
+        return
+    workers = {
+        f"builder worker {index}": system.processes[f"builder-worker-{index}"].pid
+        for index in range(options.worker_processes)
+    }
+    parts = {
+        "builder web": system.processes["builder"].pid,
+        **workers,
+        **{name: system.processes[name].pid for name in ("auth", "projects", "payments")},
+    }
+    profile = Profile(parts, options.profile, root / "profile")
+    profile.start()
+    try:
+        yield
+    finally:
+        profile.wait()
+    profile.report()
 
 
 def prepare(system: System, options) -> list[Run]:
