@@ -3,6 +3,10 @@
 A hold moves from `open` to exactly one of `captured`, `released` or `expired`. Every
 transition locks the account, then the hold, and re-reads the status under the lock,
 so a capture racing a release (or the sweeper) settles the hold exactly once.
+
+Each runs in a transaction of its own, or in the caller's (an idempotent view's) as a part of it
+without a savepoint of its own: an error rolls back to the caller's savepoint, and a hold costs
+two round trips to the database fewer.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ def hold_create(
     every new hold is refused until it is made good.
     """
     ttl = ttl_seconds or settings.PAYMENTS["HOLD_TTL_SECONDS"]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         account = account_lock(user_id=user_id)
         if amount > account.available:
             raise InsufficientCredits(details={"available": account.available, "requested": amount})
@@ -108,7 +112,7 @@ def _close(hold: Hold, *, status: HoldStatus, captured: int | None, now: datetim
 
 def hold_capture(*, hold_id, amount: int, service: str) -> Hold:
     """Charge `amount` (at most what the hold reserved) and release the rest."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         account, hold = _lock_open(hold_id=hold_id, service=service)
         now = timezone.now()
         if hold.expires_at <= now:
@@ -136,7 +140,7 @@ def hold_capture(*, hold_id, amount: int, service: str) -> Hold:
 
 def hold_release(*, hold_id, service: str) -> Hold:
     """Give every held credit back: the work did not happen, or failed through no fault of the user."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         account, hold = _lock_open(hold_id=hold_id, service=service)
         _release_rest(account=account, hold=hold, amount=hold.amount, actor=f"service:{service}")
         _close(hold, status=HoldStatus.RELEASED, captured=None, now=timezone.now())

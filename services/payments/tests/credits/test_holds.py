@@ -340,8 +340,24 @@ def test_a_hold_on_an_open_account_takes_a_fixed_number_of_queries(
 
     # The idempotency record (stored, then given the answer); the account locked in one query; the
     # hold; the ledger entry (its key looked up, the account's totals, the entry). Transactions are
-    # savepoints in a test.
-    with django_assert_num_queries(15):
+    # savepoints in a test; the hold's own is a part of the view's, with no savepoint of its own.
+    with django_assert_num_queries(13):
         response = place_hold(builder, user_id, 5, generation_id="gen-1")
 
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize(("action", "body", "queries"), [("capture", {"amount": 3}, 19), ("release", {}, 16)])
+def test_settling_a_hold_takes_a_fixed_number_of_queries_with_no_savepoint_of_its_own(
+    builder, user_id, django_assert_num_queries, action, body, queries
+):
+    hold_id = place_hold(builder, user_id, 5, generation_id="gen-0").json()["hold_id"]
+
+    with django_assert_num_queries(queries) as captured:
+        response = settle(builder, hold_id, action, **body)
+
+    assert response.status_code == 200
+    # The idempotent wrapper's transaction (a savepoint in a test), its record's and its view's; the
+    # settling adds none.
+    savepoints = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 3
