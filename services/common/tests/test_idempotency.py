@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
@@ -104,6 +105,24 @@ def test_the_first_request_runs_and_answers_normally(payments, db, executions):
     assert response.json() == {"id": Widget.objects.get().id, **BOLT}
     assert "Idempotent-Replayed" not in response
     assert executions.count == 1
+
+
+def test_the_record_is_claimed_in_one_statement_and_stored_whole(payments, db, executions):
+    with CaptureQueriesContext(connections["default"]) as captured:
+        before = timezone.now()
+        post(payments)
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    claims = [sql for sql in statements if "oasis_idempotency_idempotencyrecord" in sql]
+    assert len(claims) == 2  # claimed, then given the answer
+    assert "ON CONFLICT" in claims[0]
+    # The first statement in the wrapper's transaction (a savepoint in a test), with none of its own.
+    assert statements[0].startswith("SAVEPOINT")
+    assert statements[1] == claims[0]
+    record = IdempotencyRecord.objects.get()
+    assert (record.principal, record.key, record.status_code) == ("service:payments", "key-1", 201)
+    assert record.response_body == {"id": Widget.objects.get().id, **BOLT}
+    assert before <= record.created_at <= timezone.now()
 
 
 def test_a_repeat_replays_the_first_answer_and_does_the_work_once(payments, db, executions):

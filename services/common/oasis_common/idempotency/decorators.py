@@ -14,8 +14,9 @@ import json
 
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import Http404
+from django.utils import timezone
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
@@ -58,6 +59,37 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return Response(body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
 
 
+def _claimed(*, principal: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """The new record of (principal, key), or None if one is there already.
+
+    One statement, `INSERT … ON CONFLICT DO NOTHING RETURNING` (PostgreSQL; SQLite 3.35 and
+    later), where creating the record and catching the unique key's error needed a savepoint
+    and two more round trips. A duplicate running at the same time waits on the unique key
+    until the first commits (then finds its record) or rolls back (then inserts its own).
+    """
+    record = IdempotencyRecord(principal=principal, key=key, request_hash=fingerprint, status_code=0)
+    record.created_at = timezone.now()
+    meta, quote = IdempotencyRecord._meta, connection.ops.quote_name
+    columns = ("principal", "key", "request_hash", "status_code", "created_at")
+    values = [meta.get_field(name).get_db_prep_save(getattr(record, name), connection) for name in columns]
+    # Only the model's own names are formatted in; every value is a parameter.
+    table, names = quote(meta.db_table), ", ".join(map(quote, columns))
+    [key_constraint] = meta.constraints  # the (principal, key) pair
+    unique = ", ".join(quote(meta.get_field(name).column) for name in key_constraint.fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+            f" ON CONFLICT ({unique}) DO NOTHING RETURNING {quote(meta.pk.column)}",
+            values,
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return None
+    record.pk = inserted[0]
+    record._state.adding = False
+    return record
+
+
 def idempotent(view_method):
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
@@ -65,14 +97,9 @@ def idempotent(view_method):
         fingerprint = _fingerprint(request)
         principal = str(getattr(request.user, "pk", "") or "anonymous")
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = IdempotencyRecord.objects.create(
-                        principal=principal, key=key, request_hash=fingerprint, status_code=0
-                    )
-            except IntegrityError:
-                existing = IdempotencyRecord.objects.get(principal=principal, key=key)
-                return _replay(existing, fingerprint)
+            record = _claimed(principal=principal, key=key, fingerprint=fingerprint)
+            if record is None:
+                return _replay(IdempotencyRecord.objects.get(principal=principal, key=key), fingerprint)
             try:
                 with transaction.atomic():
                     response = view_method(self, request, *args, **kwargs)
