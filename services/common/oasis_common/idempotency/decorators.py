@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from oasis_common.context import get_request_id
 from oasis_common.errors import ServiceError, Unprocessable, exception_handler
-from oasis_common.idempotency.models import IdempotencyRecord
+from oasis_common.idempotency.models import KEY_CONSTRAINT, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -74,7 +74,7 @@ def _claimed(*, principal: str, key: str, fingerprint: str) -> IdempotencyRecord
     values = [meta.get_field(name).get_db_prep_save(getattr(record, name), connection) for name in columns]
     # Only the model's own names are formatted in; every value is a parameter.
     table, names = quote(meta.db_table), ", ".join(map(quote, columns))
-    [key_constraint] = meta.constraints  # the (principal, key) pair
+    [key_constraint] = (constraint for constraint in meta.constraints if constraint.name == KEY_CONSTRAINT)
     unique = ", ".join(quote(meta.get_field(name).column) for name in key_constraint.fields)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -3,6 +3,9 @@
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+# The unique (principal, key) pair: what a duplicate request conflicts on.
+KEY_CONSTRAINT = "idempotency_unique_key"
+
 
 class IdempotencyRecord(models.Model):
     principal = models.CharField(max_length=200)
@@ -14,7 +17,7 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_unique_key"),
+            models.UniqueConstraint(fields=["principal", "key"], name=KEY_CONSTRAINT),
         ]
 
     def __str__(self) -> str:
