@@ -358,9 +358,14 @@ def start_system(options, root: Path) -> System:
     # The harness starts one small worker; the bench runs its own pool of them.
     system.stop_process("builder-worker")
     threads = math.ceil(options.concurrency / options.worker_processes)
-    for index in range(options.worker_processes):
-        system.start_builder_worker(f"builder-worker-{index}", threads=threads)
+    for name in builder_workers(options):
+        system.start_builder_worker(name, threads=threads)
     return system
+
+
+def builder_workers(options) -> list[str]:
+    """The names of the bench's own builder workers in the system."""
+    return [f"builder-worker-{index}" for index in range(options.worker_processes)]
 
 
 def main() -> int:
@@ -436,13 +441,9 @@ def profiled(system: System, options, root: Path) -> Iterator[None]:
     if not options.profile:
         yield
         return
-    workers = {
-        f"builder worker {index}": system.processes[f"builder-worker-{index}"].pid
-        for index in range(options.worker_processes)
-    }
     parts = {
         "builder web": system.processes["builder"].pid,
-        **workers,
+        **{name: system.processes[name].pid for name in builder_workers(options)},
         **{name: system.processes[name].pid for name in ("auth", "projects", "payments")},
     }
     profile = Profile(parts, options.profile, root / "profile")
@@ -486,10 +487,9 @@ class Measured:
 
 def measure(system: System, options, runs: list[Run]) -> Measured:
     requests.delete(f"{system.demo_url}/_control/stats", timeout=10).raise_for_status()
-    workers = [f"builder-worker-{index}" for index in range(options.worker_processes)]
     groups = {
         "builder web": [system.processes["builder"].pid],
-        "builder workers": [system.processes[name].pid for name in workers],
+        "builder workers": [system.processes[name].pid for name in builder_workers(options)],
         **{
             name: [system.processes[name].pid]
             for name in ("demo-model", "gateway", "auth", "projects", "payments")

@@ -47,32 +47,36 @@ class Profile:
             raise SystemExit("py-spy is not installed (make install puts it in .venv)")
         self.folder.mkdir(parents=True, exist_ok=True)
         for name, pid in self.parts.items():
-            self.recorders[name] = subprocess.Popen(
-                [
-                    executable,
-                    "record",
-                    "--pid",
-                    str(pid),
-                    "--subprocesses",
-                    "--idle",
-                    "--nonblocking",
-                    "--full-filenames",
-                    "--rate",
-                    str(RATE),
-                    "--duration",
-                    str(max(1, round(self.seconds))),
-                    "--format",
-                    "raw",
-                    "--output",
-                    str(self._samples(name)),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            # A file, not a pipe: read only once py-spy ends, a full pipe would stall it.
+            with self._errors(name).open("w") as errors:
+                self.recorders[name] = subprocess.Popen(
+                    [
+                        executable,
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--subprocesses",
+                        "--idle",
+                        "--nonblocking",
+                        "--full-filenames",
+                        "--rate",
+                        str(RATE),
+                        "--duration",
+                        str(max(1, round(self.seconds))),
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(self._samples(name)),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                )
 
     def _samples(self, name: str) -> Path:
         return self.folder / f"{name.replace(' ', '-')}.txt"
+
+    def _errors(self, name: str) -> Path:
+        return self._samples(name).with_suffix(".log")
 
     def wait(self) -> None:
         deadline = time.monotonic() + self.seconds + 30
@@ -83,7 +87,7 @@ class Profile:
                 recorder.kill()
                 recorder.wait()
             if recorder.returncode:
-                print(f"  py-spy on {name} failed: {recorder.stderr.read().strip()[-300:]}")
+                print(f"  py-spy on {name} failed: {self._errors(name).read_text().strip()[-300:]}")
 
     def report(self, top: int = 8) -> None:
         print(f"where each part's own code spent its time (py-spy, {self.seconds:g}s, idle threads too):")
