@@ -3,7 +3,9 @@
 A running generation whose heartbeat stopped lost its worker: the first time, it is queued
 again (an event says so, and its stream just goes on with the new attempt; nothing applied
 is lost, as landing is idempotent by generation id); the second time it is failed, at no
-charge. A generation queued for too long is failed the same way. The queue rows of runs
+charge. A queued generation whose queue row ended without starting it (the worker that took the
+row could not claim the run: a database timeout in a crowd, say) gets a new row, a few times at
+most. A generation queued for too long is failed, at no charge too. The queue rows of runs
 ended here are closed, so none is left running or waiting forever. A finished run whose
 settlement failed is settled again. Every live worker sweeps every few seconds
 (`generation_worker`), and `sweep_generations` does it where no worker runs.
@@ -30,6 +32,10 @@ from generations.tasks import run_generation
 logger = logging.getLogger("oasis.sweeper")
 
 QUEUE_TIMEOUT = timedelta(minutes=15)
+# A queued run with no live queue row gets a new one once it is this old (a younger one's row may
+# have been written after the sweep looked), while it has had fewer rows than this.
+RENEW_AFTER = timedelta(seconds=10)
+QUEUE_ROWS_AT_MOST = 3
 # A run is queued again after losing its worker this many times at most.
 REQUEUES = 1
 LOST = "The worker running this generation stopped. Nothing was charged."
@@ -77,9 +83,7 @@ def _end(generation: Generation, *, code: str, message: str) -> bool:
 
 def _close_queue_rows(generation: Generation) -> None:
     """Close the run's queue rows that no worker will finish: claimed by a dead one, or never claimed."""
-    DBTaskResult.objects.filter(
-        task_path=run_generation.module_path,
-        args_kwargs={"args": [str(generation.id)], "kwargs": {}},
+    _queue_rows(generation.id).filter(
         status__in=[TaskResultStatus.RUNNING, TaskResultStatus.READY],
     ).update(
         status=TaskResultStatus.FAILED,
@@ -89,15 +93,48 @@ def _close_queue_rows(generation: Generation) -> None:
     )
 
 
+def _queue_rows(generation_id):
+    return DBTaskResult.objects.filter(
+        task_path=run_generation.module_path, args_kwargs={"args": [str(generation_id)], "kwargs": {}}
+    )
+
+
+def _renew_lost_rows(now) -> int:
+    """Give a new queue row to each queued run whose rows all ended without starting it."""
+    live = {
+        row["args"][0]
+        for row in DBTaskResult.objects.filter(
+            task_path=run_generation.module_path,
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        ).values_list("args_kwargs", flat=True)
+    }
+    # A start writes its hold and its row in one transaction: a run without a hold was never queued.
+    queued = Generation.objects.filter(status=Status.QUEUED, created_at__lt=now - RENEW_AFTER).exclude(
+        hold_id=""
+    )
+    renewed = 0
+    for generation_id in queued.values_list("id", flat=True):
+        if str(generation_id) in live or _queue_rows(generation_id).count() >= QUEUE_ROWS_AT_MOST:
+            continue
+        with transaction.atomic():
+            if not Generation.objects.select_for_update().filter(pk=generation_id, status=Status.QUEUED):
+                continue
+            run_generation.enqueue(str(generation_id))
+        logger.warning("Generation %s was queued with no live queue row; queued again", generation_id)
+        renewed += 1
+    return renewed
+
+
 def sweep(*, now=None) -> dict:
     """One round: runs that lost their worker, runs never picked up, settlements still owed."""
     now = now or timezone.now()
     stale_after = timedelta(seconds=settings.OASIS["STALE_AFTER_SECONDS"])
-    counts = {"requeued": 0, "stale": 0, "unstarted": 0, "settled": 0}
+    counts = {"requeued": 0, "stale": 0, "renewed": 0, "unstarted": 0, "settled": 0}
     for generation in Generation.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - stale_after):
         done = _lost(generation)
         if done:
             counts[done] += 1
+    counts["renewed"] = _renew_lost_rows(now)
     for generation in Generation.objects.filter(status=Status.QUEUED, created_at__lt=now - QUEUE_TIMEOUT):
         counts["unstarted"] += _end(
             generation,

@@ -3,13 +3,16 @@
 from datetime import timedelta
 
 from django.core.management import call_command
+from django.db import OperationalError
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from generations import runner
 from generations.finishing import Outcome, generation_finish
-from generations.models import Event, Generation, Message, Status
-from generations.sweeper import sweep
+from generations.models import TERMINAL, Event, Generation, Message, Status
+from generations.sweeper import QUEUE_ROWS_AT_MOST, RENEW_AFTER, sweep
+from generations.tasks import run_generation
 from tests.conftest import client_for
 
 
@@ -105,6 +108,66 @@ def test_a_run_never_picked_up_is_ended(demo_catalog, fakes, user_id, database_q
     assert payments.hold_for(generation.id)["status"] == "released"
 
 
+def test_a_run_whose_claim_failed_gets_a_new_queue_row_and_then_runs(
+    demo, fakes, user_id, database_queue, monkeypatch
+):
+    projects, payments = fakes
+    generation = started(user_id, projects)
+    claim = runner.generation_run
+    failures = []
+
+    def timed_out_once(**kwargs):
+        if not failures:
+            failures.append(kwargs)
+            raise OperationalError("couldn't get a connection after 10.00 sec")
+        return claim(**kwargs)
+
+    monkeypatch.setattr(runner, "generation_run", timed_out_once)
+    call_command("generation_worker", "--batch", "--interval", "0.05")
+    # The worker took the row, could not claim the run, and the row ended: nothing would start it.
+    assert Generation.objects.get(pk=generation.pk).status == Status.QUEUED
+    assert set(queue_rows(generation).values_list("status", flat=True)) == {TaskResultStatus.FAILED}
+    assert sweep()["renewed"] == 0  # not yet: a row may be written just after the sweep looked
+
+    later = timezone.now() + RENEW_AFTER
+    assert sweep(now=later)["renewed"] == 1
+    assert sweep(now=later)["renewed"] == 0  # it has a live row now
+    call_command("generation_worker", "--batch", "--interval", "0.05")
+
+    ran = Generation.objects.get(pk=generation.pk)
+    assert ran.status in TERMINAL
+    assert ran.started_at is not None
+    assert ran.settled
+    assert payments.hold_for(generation.id)["status"] != "open"
+    assert sorted(queue_rows(generation).values_list("status", flat=True)) == [
+        TaskResultStatus.FAILED,
+        TaskResultStatus.SUCCESSFUL,
+    ]
+
+
+def test_a_queue_row_is_renewed_a_few_times_at_most(demo_catalog, fakes, user_id, database_queue):
+    projects, _ = fakes
+    generation = started(user_id, projects)
+    for _ in range(QUEUE_ROWS_AT_MOST - 1):
+        run_generation.enqueue(str(generation.id))
+    queue_rows(generation).update(status=TaskResultStatus.FAILED)
+
+    assert sweep(now=timezone.now() + RENEW_AFTER)["renewed"] == 0
+    # It is left to the queue's time limit, which ends it at no charge.
+    assert queue_rows(generation).count() == QUEUE_ROWS_AT_MOST
+
+
+def test_a_start_that_never_queued_its_run_gets_no_queue_row(demo_catalog, fakes, user_id, database_queue):
+    projects, _ = fakes
+    generation = started(user_id, projects)
+    # As a web process that died between writing the run and its hold leaves it.
+    Generation.objects.filter(pk=generation.pk).update(hold_id="")
+    queue_rows(generation).delete()
+
+    assert sweep(now=timezone.now() + RENEW_AFTER)["renewed"] == 0
+    assert not queue_rows(generation).exists()
+
+
 def test_a_settlement_payments_could_not_take_is_retried(demo_catalog, fakes, user_id):
     projects, payments = fakes
     generation = started(user_id, projects)
@@ -138,7 +201,7 @@ def test_the_command_reports_what_it_did(demo_catalog, fakes, user_id, capsys):
 
     call_command("sweep_generations")
 
-    assert "runs queued again: 1, stale runs failed: 0" in capsys.readouterr().out
+    assert "runs queued again: 1, stale runs failed: 0, queue rows renewed: 0" in capsys.readouterr().out
 
 
 def test_the_attempt_that_lost_its_worker_can_no_longer_end_the_run(

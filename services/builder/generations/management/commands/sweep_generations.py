@@ -25,6 +25,7 @@ class Command(BaseCommand):
             if any(counts.values()) or not every:
                 self.stdout.write(
                     f"runs queued again: {counts['requeued']}, stale runs failed: {counts['stale']}, "
+                    f"queue rows renewed: {counts['renewed']}, "
                     f"unstarted runs failed: {counts['unstarted']}, "
                     f"settlements retried: {counts['settled']}"
                 )
