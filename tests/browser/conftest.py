@@ -27,6 +27,9 @@ CRAWL_MODEL = "oasis-demo-crawl"
 STUDIO_SERVICES = ("auth", "projects", "payments", "builder")
 # Short-lived access tokens, so a test can watch one expire and the studio refresh it.
 ACCESS_LIFETIME_SECONDS = 20
+# Runs waiting for a worker past which the builder refuses a start as busy: few, so a test can fill
+# the queue (with the worker stopped); never reached otherwise, each test's runs being picked up at once.
+QUEUED_LIMIT = 3
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -57,7 +60,10 @@ def pytest_sessionstart(session):
         _system = System(
             root=root,
             services=tuple(s for s in SERVICES if s in STUDIO_SERVICES),
-            env_overrides={"auth": {"OASIS_ACCESS_TOKEN_LIFETIME": str(ACCESS_LIFETIME_SECONDS)}},
+            env_overrides={
+                "auth": {"OASIS_ACCESS_TOKEN_LIFETIME": str(ACCESS_LIFETIME_SECONDS)},
+                "builder": {"OASIS_MAX_QUEUED_GENERATIONS": str(QUEUED_LIMIT)},
+            },
         )
         _system.start()
         _add_slow_model(_system)

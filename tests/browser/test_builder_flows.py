@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.browser.conftest import SLOW_MODEL, shot, sign_up, token_for
+from tests.browser.conftest import QUEUED_LIMIT, SLOW_MODEL, register_api, shot, sign_up, token_for
 
 PREVIEW = "iframe[title='Preview of the website']"
 PROMPT = "What should the builder do?"
@@ -317,3 +317,62 @@ def test_a_proposal_whose_files_changed_since_is_refused_with_their_paths(page, 
     page.get_by_test_id("revision").filter(has_text=re.compile(f"^{revision}$")).wait_for()
     shot(page, "proposal-stale")
     assert console.unexpected(allowed_statuses=(409,)) == []
+
+
+def _fill_the_queue(system) -> None:
+    """Another user's runs, as many as the builder lets wait for a worker (the worker is stopped)."""
+    account = register_api(system)
+    headers = {"Authorization": f"Bearer {token_for(system, account['email'])}"}
+    for index in range(QUEUED_LIMIT):
+        made = requests.post(
+            f"{system.url}/api/v1/projects/", json={"name": f"Queued {index}"}, headers=headers, timeout=10
+        )
+        assert made.status_code == 201, made.text
+        started = requests.post(
+            f"{system.url}/api/v1/builder/projects/{made.json()['id']}/generations/",
+            json={"prompt": "make me a website", "mode": "build"},
+            headers=headers,
+            timeout=10,
+        )
+        assert started.status_code == 202, started.text
+
+
+def test_a_build_refused_while_the_builder_is_busy_starts_by_itself_when_it_is_free(page, console, system):
+    email = sign_up(page)
+    project_id = create_project(page, "Crowded")
+    runs_url = f"{system.url}/api/v1/builder/projects/{project_id}/generations/"
+    headers = {"Authorization": f"Bearer {token_for(system, email)}"}
+    prompt = "A bakery in Lisbon called Crumb, with a menu and opening hours"
+    waiting = page.get_by_test_id("start-waiting")
+    system.stop_process("builder-worker")
+    try:
+        _fill_the_queue(system)
+
+        # Refused as busy (429, Retry-After): the studio says so and counts down to its next try.
+        page.get_by_label(PROMPT).fill(prompt)
+        with page.expect_response(re.compile(r".*/generations/$")) as refused:
+            page.get_by_role("button", name="Build").click()
+        assert refused.value.status == 429
+        assert refused.value.json()["error"]["code"] == "builder_busy"
+        waiting.wait_for()
+        assert re.search(r"busy .*Trying again in \d+ s", waiting.inner_text())
+        assert page.get_by_role("button", name="Build").is_disabled()
+
+        # Stopping leaves the prompt as it was, and nothing started.
+        waiting.get_by_role("button", name="Stop trying").click()
+        waiting.wait_for(state="detached")
+        assert page.get_by_label(PROMPT).input_value() == prompt
+        assert page.get_by_role("alert").count() == 0
+        assert requests.get(runs_url, headers=headers, timeout=10).json()["count"] == 0
+
+        page.get_by_role("button", name="Build").click()
+        waiting.wait_for()
+    finally:
+        system.start_builder_worker()
+
+    # The queue drains; the next try starts the build, which runs to its end, once.
+    wait_status(page, "done")
+    assert waiting.count() == 0
+    assert page.get_by_label(PROMPT).input_value() == ""
+    assert requests.get(runs_url, headers=headers, timeout=10).json()["count"] == 1
+    assert console.unexpected(allowed_statuses=(429,)) == []

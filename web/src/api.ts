@@ -9,8 +9,48 @@ export class ApiError extends Error {
     public code: string,
     message: string,
     public details: Record<string, unknown> = {},
+    /** Seconds the server asked to wait before trying again (`Retry-After`), when it said. */
+    public retryAfter: number | null = null,
   ) {
     super(message);
+  }
+}
+
+/** Refusals that change nothing and say when to come back: the builder is starting all it can. */
+const BUSY_CODES = new Set(["builder_busy"]);
+// How long a busy start is tried again before the studio gives up and shows the refusal.
+const BUSY_GIVE_UP_MS = 5 * 60_000;
+
+/**
+ * Runs `attempt` until it is not refused as busy: after each such refusal it waits what the server
+ * asked (`Retry-After`) plus up to as much again at random, so a crowd refused at once does not come
+ * back at once; `onWait` hears when the next try is due (null once trying is over). Stops when
+ * `signal` aborts (throwing its reason), and after BUSY_GIVE_UP_MS, when the last refusal is thrown.
+ */
+export async function whenNotBusy<T>(
+  attempt: () => Promise<T>,
+  onWait: (nextTryAt: number | null) => void,
+  signal: AbortSignal,
+): Promise<T> {
+  const giveUpAt = Date.now() + BUSY_GIVE_UP_MS;
+  try {
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (caught) {
+        if (!(caught instanceof ApiError) || !BUSY_CODES.has(caught.code) || caught.retryAfter === null) throw caught;
+        const waitMs = caught.retryAfter * 1000 * (1 + Math.random());
+        if (Date.now() + waitMs > giveUpAt) throw caught;
+        if (signal.aborted) throw signal.reason;
+        onWait(Date.now() + waitMs);
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, waitMs);
+          signal.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+        });
+      }
+    }
+  } finally {
+    onWait(null);
   }
 }
 
@@ -132,11 +172,23 @@ export type RequestOptions = {
   auth?: boolean;
 };
 
+/** `Retry-After` in seconds (the API sends seconds, never a date), or null. */
+function retryAfterOf(response: Response): number | null {
+  const seconds = Number(response.headers.get("Retry-After") ?? "");
+  return response.headers.has("Retry-After") && Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
+}
+
 async function errorOf(response: Response): Promise<ApiError> {
   try {
     const body = await response.json();
     const error = body?.error ?? {};
-    return new ApiError(response.status, error.code ?? "error", error.message ?? response.statusText, error.details ?? {});
+    return new ApiError(
+      response.status,
+      error.code ?? "error",
+      error.message ?? response.statusText,
+      error.details ?? {},
+      retryAfterOf(response),
+    );
   } catch {
     return new ApiError(response.status, "error", `The server answered ${response.status}.`);
   }

@@ -56,6 +56,12 @@ class ProjectGenerationsView(OwnedProjectView):
         request=GenerationCreateSerializer,
         responses={202: GenerationSerializer, **error_responses(400, 401, 402, 404, 409, 429, 503)},
         summary="Start a generation: build (edit files) or chat (answer only)",
+        description=(
+            "202: the run is queued; follow it at `events_url`. 429 `builder_busy` means the builder is "
+            "starting all it can and nothing was started: send the same request again after `Retry-After` "
+            "seconds, plus a random part of as long again, so clients refused together do not come back "
+            "together (the studio does so for up to five minutes)."
+        ),
     )
     def post(self, request, project_id):
         serializer = GenerationCreateSerializer(data=request.data)

@@ -15,6 +15,7 @@ import {
   raw,
   Revision,
   TERMINAL,
+  whenNotBusy,
 } from "../api";
 import { BASE, onLink } from "../router";
 import { followGeneration, StreamEvent } from "../sse";
@@ -645,6 +646,10 @@ function Chat({
   const [connection, setConnection] = useState("");
   const [after, setAfter] = useState<{ cost: number; balance: number | null } | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // While the builder is too busy to take the build: when the studio asks again, and how to stop asking.
+  const [nextTryAt, setNextTryAt] = useState<number | null>(null);
+  const [now, setNow] = useState(Date.now());
+  const stopTrying = useRef<AbortController | null>(null);
   const stop = useRef<(() => void) | null>(null);
   const log = useRef<HTMLOListElement>(null);
   // Runs that ended while this page followed them, with their conversations: a page of messages read
@@ -693,8 +698,17 @@ function Chat({
     return () => {
       gone = true;
       stop.current?.();
+      stopTrying.current?.abort();
     };
   }, [projectId]);
+
+  // The countdown to the next try at a busy start.
+  useEffect(() => {
+    if (nextTryAt === null) return;
+    setNow(Date.now());
+    const tick = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(tick);
+  }, [nextTryAt]);
 
   // The shown conversation's messages, from the server, whenever another one is chosen.
   useEffect(() => {
@@ -825,19 +839,25 @@ function Chat({
     event.preventDefault();
     const text = prompt.trim();
     if (!text) return;
+    if (stopTrying.current) return; // already waiting to try this build again
     setError(null);
     setAfter(null);
+    const trying = (stopTrying.current = new AbortController());
     try {
-      const generation = await api<Generation>(`builder/projects/${projectId}/generations/`, {
-        method: "POST",
-        json: {
-          prompt: text,
-          mode: "build",
-          ...(model ? { model } : {}),
-          ...(currentId ? { conversation: currentId } : {}),
-          ...(review ? { apply: "review" } : {}),
-        },
-      });
+      const body = {
+        prompt: text,
+        mode: "build",
+        ...(model ? { model } : {}),
+        ...(currentId ? { conversation: currentId } : {}),
+        ...(review ? { apply: "review" } : {}),
+      };
+      // A start refused because the builder is busy changed nothing: it is tried again when the
+      // builder said, without the user pressing Build again.
+      const generation = await whenNotBusy(
+        () => api<Generation>(`builder/projects/${projectId}/generations/`, { method: "POST", json: body }),
+        setNextTryAt,
+        trying.signal,
+      );
       sentHere.current = true;
       setPrompt("");
       if (generation.conversation_id === currentRef.current && generation.conversation_id === turnsOf)
@@ -849,7 +869,9 @@ function Chat({
       if (generation.conversation_id !== currentRef.current)
         setCurrent(list.find((c) => c.id === generation.conversation_id) ?? null);
     } catch (caught) {
-      setError(caught);
+      if (!trying.signal.aborted) setError(caught);
+    } finally {
+      if (stopTrying.current === trying) stopTrying.current = null;
     }
   };
 
@@ -1008,6 +1030,16 @@ function Chat({
           {after.balance !== null && <>; {credits(after.balance)} left</>}.
         </p>
       )}
+      {nextTryAt !== null && (
+        <p class="note small" data-testid="start-waiting">
+          <span role="status">The builder is busy starting other builds; yours is sent again by itself.</span>{" "}
+          {/* A number that changes every second is shown, not announced. */}
+          <span aria-hidden="true">Trying again in {Math.max(1, Math.ceil((nextTryAt - now) / 1000))} s…</span>{" "}
+          <button type="button" class="link" onClick={() => stopTrying.current?.abort()}>
+            Stop trying
+          </button>
+        </p>
+      )}
       <ErrorNote error={error} />
       {archived && (
         <p class="note small" data-testid="archived-note">
@@ -1026,7 +1058,7 @@ function Chat({
           onKeyDown={(e) => {
             if (e.key === "Enter" && (e.metaKey || e.ctrlKey) && !running && !archived) void send(e);
           }}
-          disabled={Boolean(running) || archived}
+          disabled={Boolean(running) || archived || nextTryAt !== null}
         />
         <label class="inline check small">
           <input
@@ -1053,7 +1085,7 @@ function Chat({
               Cancel run
             </button>
           ) : (
-            <button class="primary" type="submit" disabled={!prompt.trim() || archived}>
+            <button class="primary" type="submit" disabled={!prompt.trim() || archived || nextTryAt !== null}>
               {awaiting ? "Send answer" : "Build"}
             </button>
           )}
