@@ -30,6 +30,9 @@ from oasis_common.errors import PeerUnavailable
 
 logger = logging.getLogger("oasis.runner")
 
+# A run's failure code when projects could not be reached for its files or its landing.
+PROJECTS_UNAVAILABLE = "projects_unavailable"
+
 SNAPSHOT_MAX_BYTES = 2 * 1024 * 1024
 TEXT_FLUSH_CHARS = 2000
 RETRY_BACKOFF_SECONDS = 0.5
@@ -177,7 +180,14 @@ class Run:
         history = context.history_of(
             user_id=generation.user_id, project_id=generation.project_id, before=generation
         )
-        snapshot = asked_snapshot.result()
+        try:
+            snapshot = asked_snapshot.result()
+        except PeerUnavailable as unavailable:
+            raise failed(
+                PROJECTS_UNAVAILABLE,
+                "Your project's files could not be read because a service was unavailable. "
+                "Nothing was charged.",
+            ) from unavailable
         self.copy = tools.WorkingCopy.from_snapshot(snapshot)
         self.publication = snapshot.get("publication")
         return context.initial_messages(
@@ -318,7 +328,7 @@ class Run:
             # Asked again for as long as a restart takes, under one idempotency key: had a commit
             # landed, the answer would have said so. Only a longer outage ends the run here.
             raise failed(
-                "projects_unavailable",
+                PROJECTS_UNAVAILABLE,
                 "Your project could not be saved because a service was unavailable. Nothing was charged.",
             ) from unavailable
         except peers.ChangeRefused as refused:

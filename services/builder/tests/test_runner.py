@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from generations import runner
+from generations import peers, runner
 from generations.models import Event, Generation, Message, Status
 from oasis_common.context import reset_request_id, set_request_id
+from oasis_common.errors import PeerUnavailable
 from oasis_common.testing import user_token
 from tests.conftest import client_for
 
@@ -284,6 +285,27 @@ def test_projects_down_longer_than_the_landing_allows_fails_the_run_uncharged(de
 
     assert (generation.status, generation.error_code) == (Status.FAILED, "projects_unavailable")
     assert projects.applied == []
+    assert payments.hold_for(generation.id)["status"] == "released"
+
+
+def test_projects_unavailable_for_the_snapshot_fails_the_run_uncharged_and_says_why(
+    demo, fakes, user_id, monkeypatch
+):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+
+    def unavailable(**kwargs):
+        raise PeerUnavailable(details={"service": "projects"})
+
+    monkeypatch.setattr(peers, "project_snapshot", unavailable)
+    generation = run(start(user_id, project_id)["id"])
+
+    assert (generation.status, generation.error_code, generation.cost) == (
+        Status.FAILED,
+        "projects_unavailable",
+        0,
+    )
+    assert "files could not be read because a service was unavailable" in generation.error_message
     assert payments.hold_for(generation.id)["status"] == "released"
 
 
