@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -62,7 +63,7 @@ class User:
         self.email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
         self.lock = threading.Lock()
         self.access = ""
-        self.signed_in_at = 0.0
+        self.signed_in_at = float("-inf")  # never: a just-booted machine's monotonic clock is near 0
 
     def register(self) -> None:
         body = {"email": self.email, "password": PASSWORD, "name": "Bench"}
@@ -121,22 +122,31 @@ class Run:
     outcome: str = ""  # the terminal event's type, or what went wrong
     events: int = 0
     generation_id: str = ""
-    posted_at: float | None = None  # the wall clock when the POST was sent
+    posted_at: float | None = None  # the wall clock when the (first) POST was sent
+    refused_busy: int = 0  # POSTs refused with 429 `builder_busy` and sent again (--retry-busy)
     first_token_at: float | None = None  # … when the first token event arrived
 
 
-def run_one(run: Run, gateway: str, timeout: float, start_at: float) -> Run:
+def run_one(run: Run, gateway: str, timeout: float, start_at: float, retry_busy: float = 0) -> Run:
+    """One build as a browser makes it; a start refused as busy is sent again for up to `retry_busy`
+    seconds, as the studio does, and every figure counts from the first POST, as its user waits."""
     time.sleep(max(0.0, start_at - time.monotonic()))
     session = requests.Session()
     try:
         headers = run.user.headers()
         posted, run.posted_at = time.monotonic(), time.time()
-        response = session.post(
-            f"{gateway}/api/v1/builder/projects/{run.project_id}/generations/",
-            json={"prompt": PROMPT},
-            headers=headers,
-            timeout=READ_TIMEOUT,
-        )
+        while True:
+            response = session.post(
+                f"{gateway}/api/v1/builder/projects/{run.project_id}/generations/",
+                json={"prompt": PROMPT},
+                headers=headers,
+                timeout=READ_TIMEOUT,
+            )
+            wait = _busy_wait(response)
+            if wait is None or time.monotonic() + wait > posted + retry_busy:
+                break
+            run.refused_busy += 1
+            time.sleep(wait)
         if response.status_code != 202:
             run.outcome = f"POST {response.status_code} {_error_code(response)}"
             return run
@@ -196,6 +206,17 @@ def _events(response: requests.Response):
         elif not line and data:
             yield kind, json.loads(data)
             kind, data = "", ""
+
+
+def _busy_wait(response: requests.Response) -> float | None:
+    """For a start refused as busy, how long the studio waits before it sends it again (`whenNotBusy`
+    in web/src/api.ts): `Retry-After` plus a random part of as long again. None for any other answer."""
+    if response.status_code != 429 or _error_code(response) != "builder_busy":
+        return None
+    try:
+        return float(response.headers["Retry-After"]) * (1 + random.random())
+    except (KeyError, ValueError):
+        return None
 
 
 def _error_code(response: requests.Response) -> str:
@@ -392,6 +413,14 @@ def main() -> int:
         "--peer-threads", type=int, default=1, help="threads of each auth/projects/payments web process"
     )
     parser.add_argument("--warmup", type=int, default=4, help="builds run (and not measured) first")
+    parser.add_argument(
+        "--retry-busy",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="send a start refused with 429 builder_busy again after Retry-After (plus up to as long"
+        " again at random), for up to this long, as the studio does (0: a refusal ends the run)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds a run may take")
     parser.add_argument("--keep", action="store_true", help="leave the system's logs and databases in place")
     add_profile_option(parser)
@@ -514,7 +543,11 @@ def measure(system: System, options, runs: list[Run]) -> Measured:
         done = list(
             pool.map(
                 lambda index: run_one(
-                    runs[index], system.url, options.timeout, began + step * min(index, options.concurrency)
+                    runs[index],
+                    system.url,
+                    options.timeout,
+                    began + step * min(index, options.concurrency),
+                    options.retry_busy,
                 ),
                 range(len(runs)),
             )
@@ -647,6 +680,14 @@ def report(options, measured: Measured) -> int:
     )
     print(f"errors: {sum(outcomes.values())} {dict(outcomes) if outcomes else ''}".rstrip())
     print(f"demo model: {demo['requests']} requests {demo['by_outcome']}")
+    if options.retry_busy:
+        waited = [run for run in done if run.refused_busy]
+        tries = percentiles([run.refused_busy for run in waited])
+        print(
+            f"refused as busy and sent again (--retry-busy {options.retry_busy:g}): "
+            f"{sum(run.refused_busy for run in done)} times, by {len(waited)} runs "
+            f"(p50 {tries['p50'] or 0:g}, max {tries['max'] or 0:g} times a run)"
+        )
     sent = sorted(run.posted_at for run in done[: options.concurrency] if run.posted_at is not None)
     if sent:
         print(f"the first {len(sent)} POSTs left over {sent[-1] - sent[0]:.2f}s (--ramp {options.ramp:g})")
