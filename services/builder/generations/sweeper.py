@@ -101,6 +101,13 @@ def _queue_rows(generation_id):
 
 def _renew_lost_rows(now) -> int:
     """Give a new queue row to each queued run whose rows all ended without starting it."""
+    # A start writes its hold and its row in one transaction: a run without a hold was never queued.
+    queued = Generation.objects.filter(status=Status.QUEUED, created_at__lt=now - RENEW_AFTER).exclude(
+        hold_id=""
+    )
+    waiting = list(queued.values_list("id", flat=True))
+    if not waiting:
+        return 0
     live = {
         row["args"][0]
         for row in DBTaskResult.objects.filter(
@@ -108,14 +115,11 @@ def _renew_lost_rows(now) -> int:
             status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
         ).values_list("args_kwargs", flat=True)
     }
-    # A start writes its hold and its row in one transaction: a run without a hold was never queued.
-    queued = Generation.objects.filter(status=Status.QUEUED, created_at__lt=now - RENEW_AFTER).exclude(
-        hold_id=""
-    )
     renewed = 0
-    for generation_id in queued.values_list("id", flat=True):
+    for generation_id in waiting:
         if str(generation_id) in live or _queue_rows(generation_id).count() >= QUEUE_ROWS_AT_MOST:
             continue
+        # Still queued, under its lock: a run claimed (or ended) since it was read is left alone.
         with transaction.atomic():
             if not Generation.objects.select_for_update().filter(pk=generation_id, status=Status.QUEUED):
                 continue

@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 from generations import runner
 from generations.finishing import Outcome, generation_finish
 from generations.models import TERMINAL, Event, Generation, Message, Status
-from generations.sweeper import QUEUE_ROWS_AT_MOST, RENEW_AFTER, sweep
+from generations.sweeper import QUEUE_ROWS_AT_MOST, RENEW_AFTER, _renew_lost_rows, sweep
 from generations.tasks import run_generation
 from tests.conftest import client_for
 
@@ -155,6 +155,11 @@ def test_a_queue_row_is_renewed_a_few_times_at_most(demo_catalog, fakes, user_id
     assert sweep(now=timezone.now() + RENEW_AFTER)["renewed"] == 0
     # It is left to the queue's time limit, which ends it at no charge.
     assert queue_rows(generation).count() == QUEUE_ROWS_AT_MOST
+
+
+def test_with_no_run_waiting_the_renewal_costs_one_query(db, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert _renew_lost_rows(timezone.now()) == 0
 
 
 def test_a_start_that_never_queued_its_run_gets_no_queue_row(demo_catalog, fakes, user_id, database_queue):
