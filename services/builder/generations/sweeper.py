@@ -36,6 +36,8 @@ QUEUE_TIMEOUT = timedelta(minutes=15)
 # have been written after the sweep looked), while it has had fewer rows than this.
 RENEW_AFTER = timedelta(seconds=10)
 QUEUE_ROWS_AT_MOST = 3
+# A queue row a worker will still run, or is running.
+LIVE_ROW = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
 # A run is queued again after losing its worker this many times at most.
 REQUEUES = 1
 LOST = "The worker running this generation stopped. Nothing was charged."
@@ -83,9 +85,7 @@ def _end(generation: Generation, *, code: str, message: str) -> bool:
 
 def _close_queue_rows(generation: Generation) -> None:
     """Close the run's queue rows that no worker will finish: claimed by a dead one, or never claimed."""
-    _queue_rows(generation.id).filter(
-        status__in=[TaskResultStatus.RUNNING, TaskResultStatus.READY],
-    ).update(
+    _queue_rows(generation.id).filter(status__in=LIVE_ROW).update(
         status=TaskResultStatus.FAILED,
         finished_at=timezone.now(),
         exception_class_path="generations.sweeper.WorkerLost",
@@ -111,8 +111,7 @@ def _renew_lost_rows(now) -> int:
     live = {
         row["args"][0]
         for row in DBTaskResult.objects.filter(
-            task_path=run_generation.module_path,
-            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+            task_path=run_generation.module_path, status__in=LIVE_ROW
         ).values_list("args_kwargs", flat=True)
     }
     renewed = 0
