@@ -202,6 +202,11 @@ def token_for(system: System, email: str, password: str = PASSWORD) -> str:
     return response.json()["access"]
 
 
+def api_headers(system: System, email: str) -> dict:
+    """The account's Authorization header for calls through the API (as another device would)."""
+    return {"Authorization": f"Bearer {token_for(system, email)}"}
+
+
 def register_api(system: System) -> dict:
     """An account made through the API (for another user's data)."""
     response = requests.post(

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.browser.conftest import QUEUED_LIMIT, SLOW_MODEL, register_api, shot, sign_up, token_for
+from tests.browser.conftest import QUEUED_LIMIT, SLOW_MODEL, api_headers, register_api, shot, sign_up
 
 PREVIEW = "iframe[title='Preview of the website']"
 PROMPT = "What should the builder do?"
@@ -246,7 +246,7 @@ def test_a_reviewed_build_applies_only_the_files_chosen(page, console, system):
     assert sorted(tree_paths(page)) == ["index.html", "style.css"]
     page.locator(f"{PREVIEW}[data-revision='1']").wait_for()
     page.frame_locator(PREVIEW).get_by_text("Crumb").first.wait_for()
-    headers = {"Authorization": f"Bearer {token_for(system, email)}"}
+    headers = api_headers(system, email)
     files = requests.get(f"{system.url}/api/v1/projects/{project}/files/", headers=headers, timeout=10).json()
     assert sorted(f["path"] for f in files["files"]) == ["index.html", "style.css"]
 
@@ -297,7 +297,7 @@ def test_a_proposal_whose_files_changed_since_is_refused_with_their_paths(page, 
         f"{system.url}/api/v1/projects/{project}/files/index.html",
         data=b"<!doctype html><title>Changed elsewhere</title><h1>Changed elsewhere</h1>\n",
         headers={
-            "Authorization": f"Bearer {token_for(system, email)}",
+            **api_headers(system, email),
             "Content-Type": "application/octet-stream",
             "If-Match": "*",
         },
@@ -322,7 +322,7 @@ def test_a_proposal_whose_files_changed_since_is_refused_with_their_paths(page, 
 def _fill_the_queue(system) -> None:
     """Another user's runs, as many as the builder lets wait for a worker (the worker is stopped)."""
     account = register_api(system)
-    headers = {"Authorization": f"Bearer {token_for(system, account['email'])}"}
+    headers = api_headers(system, account["email"])
     for index in range(QUEUED_LIMIT):
         made = requests.post(
             f"{system.url}/api/v1/projects/", json={"name": f"Queued {index}"}, headers=headers, timeout=10
@@ -341,7 +341,7 @@ def test_a_build_refused_while_the_builder_is_busy_starts_by_itself_when_it_is_f
     email = sign_up(page)
     project_id = create_project(page, "Crowded")
     runs_url = f"{system.url}/api/v1/builder/projects/{project_id}/generations/"
-    headers = {"Authorization": f"Bearer {token_for(system, email)}"}
+    headers = api_headers(system, email)
     prompt = "A bakery in Lisbon called Crumb, with a menu and opening hours"
     waiting = page.get_by_test_id("start-waiting")
     system.stop_process("builder-worker")

@@ -7,7 +7,7 @@ import re
 
 import requests
 
-from tests.browser.conftest import CRAWL_MODEL, register_api, shot, sign_up, token_for
+from tests.browser.conftest import CRAWL_MODEL, api_headers, register_api, shot, sign_up
 
 CRUMB = "A bakery in Lisbon called Crumb, with a menu"
 PETAL = "A flower shop in Porto called Petal"
@@ -60,10 +60,6 @@ def build(page, prompt: str, runs: int) -> None:
         timeout=40_000,
     )
     page.get_by_role("button", name="Build").wait_for()
-
-
-def api_headers(system, email: str) -> dict:
-    return {"Authorization": f"Bearer {token_for(system, email)}"}
 
 
 def test_two_conversations_each_show_their_own_messages(page, console, system):

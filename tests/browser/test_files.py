@@ -8,7 +8,7 @@ import zipfile
 
 import requests
 
-from tests.browser.conftest import shot, sign_up, token_for
+from tests.browser.conftest import api_headers, shot, sign_up
 
 PREVIEW = "iframe[title='Preview of the website']"
 
@@ -92,10 +92,7 @@ def test_saving_over_a_newer_version_is_refused_with_a_way_forward(page, console
     theirs = requests.put(
         f"{system.url}/api/v1/projects/{project_id}/files/index.html",
         data=b"<p>their edit</p>",
-        headers={
-            "Authorization": f"Bearer {token_for(system, email)}",
-            "Content-Type": "application/octet-stream",
-        },
+        headers={**api_headers(system, email), "Content-Type": "application/octet-stream"},
         timeout=30,
     )
     assert theirs.status_code == 200, theirs.text
@@ -110,7 +107,7 @@ def test_saving_over_a_newer_version_is_refused_with_a_way_forward(page, console
     page.get_by_label("Contents of index.html").filter(has_text="their edit").wait_for()
     contents = requests.get(
         f"{system.url}/api/v1/projects/{project_id}/files/index.html",
-        headers={"Authorization": f"Bearer {token_for(system, email)}"},
+        headers=api_headers(system, email),
         timeout=30,
     )
     assert contents.text == "<p>their edit</p>"
