@@ -4,11 +4,12 @@ A running generation whose heartbeat stopped lost its worker: the first time, it
 again (an event says so, and its stream just goes on with the new attempt; nothing applied
 is lost, as landing is idempotent by generation id); the second time it is failed, at no
 charge. A queued generation whose queue row ended without starting it (the worker that took the
-row could not claim the run: a database timeout in a crowd, say) gets a new row, a few times at
-most. A generation queued for too long is failed, at no charge too. The queue rows of runs
-ended here are closed, so none is left running or waiting forever. A finished run whose
-settlement failed is settled again. Every live worker sweeps every few seconds
-(`generation_worker`), and `sweep_generations` does it where no worker runs.
+row could not claim the run: a database timeout in a crowd, say), or whose row was taken by a
+worker that died before claiming the run, gets a new row, a few times at most. A generation
+queued for too long is failed, at no charge too. The queue rows of runs ended here are closed, so
+none is left running or waiting forever. A finished run whose settlement failed is settled again.
+Every live worker sweeps every few seconds (`generation_worker`), and `sweep_generations` does it
+where no worker runs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -38,6 +39,9 @@ RENEW_AFTER = timedelta(seconds=10)
 QUEUE_ROWS_AT_MOST = 3
 # A queue row a worker will still run, or is running.
 LIVE_ROW = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
+# A worker claims the run first thing after taking its row, within its database pool's wait; a row
+# taken longer ago than this whose run is still queued was taken by a worker that died before.
+CLAIM_WITHIN = timedelta(seconds=60)
 # A run is queued again after losing its worker this many times at most.
 REQUEUES = 1
 LOST = "The worker running this generation stopped. Nothing was charged."
@@ -61,7 +65,7 @@ def _requeue(generation: Generation) -> bool:
         ).update(status=Status.QUEUED, started_at=None, heartbeat_at=None, attempt=F("attempt") + 1)
         if not moved:
             return False
-        _close_queue_rows(generation)
+        _close_queue_rows(generation.id)
         events.event_append(
             generation_id=generation.id,
             type="status",
@@ -79,13 +83,13 @@ def _end(generation: Generation, *, code: str, message: str) -> bool:
         generation=generation, outcome=outcome, unless_beating=generation.status == Status.RUNNING
     )
     if ended:
-        _close_queue_rows(generation)
+        _close_queue_rows(generation.id)
     return ended
 
 
-def _close_queue_rows(generation: Generation) -> None:
+def _close_queue_rows(generation_id) -> None:
     """Close the run's queue rows that no worker will finish: claimed by a dead one, or never claimed."""
-    _queue_rows(generation.id).filter(status__in=LIVE_ROW).update(
+    _queue_rows(generation_id).filter(status__in=LIVE_ROW).update(
         status=TaskResultStatus.FAILED,
         finished_at=timezone.now(),
         exception_class_path="generations.sweeper.WorkerLost",
@@ -108,20 +112,29 @@ def _renew_lost_rows(now) -> int:
     waiting = list(queued.values_list("id", flat=True))
     if not waiting:
         return 0
+    # A row still waiting for a worker, or taken by one lately enough that its claim may yet come.
+    starting = Q(status=TaskResultStatus.READY) | Q(
+        status=TaskResultStatus.RUNNING, started_at__gte=now - CLAIM_WITHIN
+    )
     live = {
         row["args"][0]
-        for row in DBTaskResult.objects.filter(
-            task_path=run_generation.module_path, status__in=LIVE_ROW
-        ).values_list("args_kwargs", flat=True)
+        for row in DBTaskResult.objects.filter(starting, task_path=run_generation.module_path).values_list(
+            "args_kwargs", flat=True
+        )
     }
     renewed = 0
     for generation_id in waiting:
-        if str(generation_id) in live or _queue_rows(generation_id).count() >= QUEUE_ROWS_AT_MOST:
+        if str(generation_id) in live:
             continue
-        # Still queued, under its lock: a run claimed (or ended) since it was read is left alone.
+        # Looked at again under the run's lock: a run claimed or ended since, or renewed by another
+        # worker's sweep, is left alone.
         with transaction.atomic():
             if not Generation.objects.select_for_update().filter(pk=generation_id, status=Status.QUEUED):
                 continue
+            rows = _queue_rows(generation_id)
+            if rows.filter(starting).exists() or rows.count() >= QUEUE_ROWS_AT_MOST:
+                continue
+            _close_queue_rows(generation_id)  # a dead worker's row, taken but never started
             run_generation.enqueue(str(generation_id))
         logger.warning("Generation %s was queued with no live queue row; queued again", generation_id)
         renewed += 1

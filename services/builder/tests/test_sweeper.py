@@ -8,10 +8,10 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from generations import runner
+from generations import runner, sweeper
 from generations.finishing import Outcome, generation_finish
 from generations.models import TERMINAL, Event, Generation, Message, Status
-from generations.sweeper import QUEUE_ROWS_AT_MOST, RENEW_AFTER, _renew_lost_rows, sweep
+from generations.sweeper import CLAIM_WITHIN, QUEUE_ROWS_AT_MOST, RENEW_AFTER, _renew_lost_rows, sweep
 from generations.tasks import run_generation
 from tests.conftest import client_for
 
@@ -143,6 +143,49 @@ def test_a_run_whose_claim_failed_gets_a_new_queue_row_and_then_runs(
         TaskResultStatus.FAILED,
         TaskResultStatus.SUCCESSFUL,
     ]
+
+
+def test_a_run_whose_row_a_worker_took_and_died_with_gets_a_new_row_and_then_runs(
+    demo, fakes, user_id, database_queue
+):
+    projects, payments = fakes
+    generation = started(user_id, projects)
+    # As a worker killed between taking the row and claiming the run leaves them.
+    taken_at = timezone.now()
+    queue_rows(generation).update(status=TaskResultStatus.RUNNING, started_at=taken_at, worker_ids=["gone-1"])
+
+    assert sweep(now=taken_at + RENEW_AFTER)["renewed"] == 0  # its claim may yet come
+    assert sweep(now=taken_at + CLAIM_WITHIN + timedelta(seconds=1))["renewed"] == 1
+    # The dead worker's row is closed, so it is not left running for good.
+    assert sorted(queue_rows(generation).values_list("status", flat=True)) == [
+        TaskResultStatus.FAILED,
+        TaskResultStatus.READY,
+    ]
+    call_command("generation_worker", "--batch", "--interval", "0.05")
+
+    ran = Generation.objects.get(pk=generation.pk)
+    assert (ran.status in TERMINAL, ran.started_at is not None, ran.settled) == (True, True, True)
+    assert payments.hold_for(generation.id)["status"] != "open"
+
+
+def test_a_run_another_sweep_renewed_meanwhile_gets_no_second_row(
+    demo_catalog, fakes, user_id, database_queue, monkeypatch
+):
+    projects, _ = fakes
+    generation = started(user_id, projects)
+    queue_rows(generation).update(status=TaskResultStatus.FAILED)
+    rows = sweeper._queue_rows
+
+    def renewed_by_another_sweep(generation_id):
+        # Between this sweep's first look and its lock on the run, another worker's sweep renews it.
+        if not queue_rows(generation).filter(status=TaskResultStatus.READY).exists():
+            run_generation.enqueue(str(generation_id))
+        return rows(generation_id)
+
+    monkeypatch.setattr(sweeper, "_queue_rows", renewed_by_another_sweep)
+
+    assert sweep(now=timezone.now() + RENEW_AFTER)["renewed"] == 0
+    assert queue_rows(generation).filter(status=TaskResultStatus.READY).count() == 1
 
 
 def test_a_queue_row_is_renewed_a_few_times_at_most(demo_catalog, fakes, user_id, database_queue):
