@@ -11,11 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("OASIS_DB_CONN_MAX_AGE", "0")
 django_application = get_asgi_application()
 
-# The run task brings in the openai SDK (half a second of CPU): load it with the process, not
-# inside its first POST.
 from django.conf import settings  # noqa: E402
 
-import generations.tasks  # noqa: E402, F401
 from generations.admission import StartAdmission  # noqa: E402
 from generations.hub import lifespan  # noqa: E402
 

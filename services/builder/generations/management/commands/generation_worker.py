@@ -25,8 +25,8 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-# The run task and the openai SDK load before the first claim, not inside it (half a second of CPU).
-import generations.tasks  # noqa: F401
+# The runner and the openai SDK load before the first claim, not inside it (half a second of CPU).
+import generations.runner  # noqa: F401
 from generations.connections import release_connection
 from generations.management.commands.worker_alive import (
     Heartbeat,
