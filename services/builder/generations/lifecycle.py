@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,7 +23,7 @@ from generations import admission, context, conversations, events, peers
 from generations.models import ACTIVE, Generation, Message, Role, Status, UserSlot
 from generations.settlement import generation_settle
 from generations.tasks import run_generation
-from oasis_common.errors import Conflict, NotFound, ServiceError
+from oasis_common.errors import Conflict, NotFound, PeerUnavailable, ServiceError
 
 logger = logging.getLogger("oasis.generations")
 
@@ -170,9 +171,19 @@ def generation_create(
     )
     try:
         hold = peers.hold_create(user_id=user_id, amount=estimate.ceiling, generation_id=generation.id)
-    except Exception:
-        # Nothing ran and nothing is held: the generation never existed.
+    except Exception as exc:
+        generation_id = generation.id
+        # Nothing ran: the generation never existed.
         generation.delete()
+        if isinstance(exc, PeerUnavailable) and isinstance(exc.__cause__, requests.RequestException):
+            # No answer came: payments may have made the hold all the same. It is asked for again
+            # by its key, off this request, and given back, rather than held until it expires.
+            peers.concurrently(
+                _unanswered_hold_give_back,
+                user_id=user_id,
+                amount=estimate.ceiling,
+                generation_id=generation_id,
+            )
         raise
     try:
         with transaction.atomic():
@@ -205,6 +216,33 @@ def _abandon(*, generation: Generation, hold_id: str) -> None:
             "Could not release the hold of abandoned generation %s; it expires on its own", generation.id
         )
     Generation.objects.filter(pk=generation.pk).delete()
+
+
+def _unanswered_hold_give_back(*, user_id, amount: int, generation_id) -> None:
+    """Release the hold of a start whose hold request got no answer, if payments made it.
+
+    The same request with the same key answers with the hold payments made, or makes it now (the
+    first never arrived), or says there were not enough credits (nothing is held); either hold is
+    then released. Asked while payments is unavailable, for as long as a settlement would be.
+    """
+    seconds = settings.OASIS["SETTLE_RETRY_SECONDS"]
+    try:
+        hold = peers.while_unavailable(
+            lambda: peers.hold_create(user_id=user_id, amount=amount, generation_id=generation_id),
+            seconds=seconds,
+        )
+        peers.while_unavailable(
+            lambda: peers.hold_release(hold_id=hold.id, generation_id=generation_id), seconds=seconds
+        )
+    except peers.InsufficientCredits:
+        return
+    except Exception:
+        logger.exception(
+            "Could not give back the hold of start %s, whose answer was lost; it expires on its own",
+            generation_id,
+        )
+        return
+    logger.warning("Gave back the hold of start %s, whose answer was lost", generation_id)
 
 
 def _generation_insert(

@@ -14,6 +14,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
+import requests
 import responses
 
 PROJECTS = "http://projects.test"
@@ -220,6 +221,12 @@ class FakePayments:
         self.down = False
         # Settlements refused with 503 before payments answers again (a restart, say).
         self.settle_refusals = 0
+        # Hold requests that never reach payments (a dropped connection), and holds made whose
+        # answers never reach the builder (a read that timed out).
+        self.requests_lost = 0
+        self.answers_lost = 0
+        # Answers by Idempotency-Key: the same request again gets the same answer, as at payments.
+        self.answered: dict[str, tuple] = {}
 
     def available(self, user_id) -> int:
         user_id = str(user_id)
@@ -234,24 +241,36 @@ class FakePayments:
     def create(self, request):
         if self.down:
             return 503, {}, ""
-        body = json.loads(request.body)
+        key = request.headers["Idempotency-Key"]
         with self.lock:
-            available = self.available(body["user_id"])
-            if body["amount"] > available:
-                return _error(
-                    402, "insufficient_credits", details={"available": available, "requested": body["amount"]}
-                )
-            hold_id = str(uuid.uuid4())
-            self.holds[hold_id] = {
-                "hold_id": hold_id,
-                "user_id": body["user_id"],
-                "amount": body["amount"],
-                "status": "open",
-                "captured_amount": None,
-                "generation_id": body["generation_id"],
-                "ttl_seconds": body.get("ttl_seconds"),
-            }
-            return _ok(201, self.holds[hold_id])
+            if self.requests_lost:
+                self.requests_lost -= 1
+                raise requests.ConnectionError("connection reset")
+            if key not in self.answered:
+                self.answered[key] = self._hold(json.loads(request.body))
+            if self.answers_lost:
+                self.answers_lost -= 1
+                raise requests.ReadTimeout("read timed out")
+            return self.answered[key]
+
+    def _hold(self, body: dict) -> tuple:
+        """A new hold, or the refusal for want of credits; the caller holds the lock."""
+        available = self.available(body["user_id"])
+        if body["amount"] > available:
+            return _error(
+                402, "insufficient_credits", details={"available": available, "requested": body["amount"]}
+            )
+        hold_id = str(uuid.uuid4())
+        self.holds[hold_id] = {
+            "hold_id": hold_id,
+            "user_id": body["user_id"],
+            "amount": body["amount"],
+            "status": "open",
+            "captured_amount": None,
+            "generation_id": body["generation_id"],
+            "ttl_seconds": body.get("ttl_seconds"),
+        }
+        return _ok(201, self.holds[hold_id])
 
     def settle(self, request):
         if self.down:

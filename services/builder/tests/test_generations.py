@@ -1,5 +1,6 @@
 """Starting, reading, listing, estimating and cancelling generations through the API."""
 
+import time
 import uuid
 
 import pytest
@@ -230,6 +231,55 @@ def test_payments_down_is_a_503_and_nothing_is_left_behind(api, setup):
     assert response.status_code == 503
     assert error_code(response) == "service_unavailable"
     assert not Generation.objects.exists()
+
+
+def holds_once_given_back(payments, seconds=5.0) -> list[str]:
+    """The statuses of the holds made, once there is one and none is open (or `seconds` passed)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with payments.lock:
+            statuses = [hold["status"] for hold in payments.holds.values()]
+        if statuses and "open" not in statuses:
+            break
+        time.sleep(0.02)
+    return statuses
+
+
+def test_a_hold_made_whose_answer_was_lost_is_given_back_and_the_start_is_a_503(api, setup, user_id):
+    _, payments, project_id = setup
+    payments.answers_lost = 1
+
+    response = post(api, project_id)
+
+    assert response.status_code == 503
+    assert error_code(response) == "service_unavailable"
+    assert not Generation.objects.exists()
+    # Payments made the hold; asked again by its key, it answers with that hold, which is released.
+    assert holds_once_given_back(payments) == ["released"]
+    assert payments.available(user_id) == 2000
+
+
+def test_a_hold_request_that_never_arrived_leaves_nothing_held_either(api, setup, user_id):
+    _, payments, project_id = setup
+    payments.requests_lost = 1
+
+    response = post(api, project_id)
+
+    assert response.status_code == 503
+    # Asked again by its key, payments makes the hold only now, and it is released at once.
+    assert holds_once_given_back(payments) == ["released"]
+    assert payments.available(user_id) == 2000
+
+
+def test_a_start_payments_answered_with_a_5xx_is_not_asked_again(api, setup):
+    _, payments, project_id = setup
+    payments.down = True
+
+    assert post(api, project_id).status_code == 503
+    payments.down = False
+    time.sleep(0.3)
+    # A 5xx stores nothing at payments and makes no hold: there is nothing to give back.
+    assert payments.holds == {}
 
 
 def test_without_a_token_it_is_401(client, setup):
