@@ -1,6 +1,6 @@
 """Background tasks of the builder (django-tasks, queued in the database).
 
-The web only queues them: the runner, and the openai SDK with it (some 30 MB and half a second of
+The web only queues them: the runner, and the openai SDK with it (some 20 MB and half a second of
 CPU a process), is loaded by the workers that run them (`generation_worker`), not by every web
 process that imports this module to queue a run.
 """

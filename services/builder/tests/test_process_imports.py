@@ -1,5 +1,5 @@
 """What each kind of builder process loads: the web queues runs and never runs a model, so it is
-spared the openai SDK (some 30 MB a process); a worker loads it before its first claim."""
+spared the openai SDK (some 20 MB a process); a worker loads it before its first claim."""
 
 import os
 import subprocess
