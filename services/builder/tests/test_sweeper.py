@@ -38,6 +38,19 @@ def queue_rows(generation):
     return DBTaskResult.objects.filter(args_kwargs={"args": [str(generation.id)], "kwargs": {}})
 
 
+def row_statuses(generation) -> list[str]:
+    return sorted(queue_rows(generation).values_list("status", flat=True))
+
+
+def assert_ran_and_settled(generation, payments) -> None:
+    """The run was started by a worker, ended, and its hold was settled."""
+    ran = Generation.objects.get(pk=generation.pk)
+    assert ran.status in TERMINAL
+    assert ran.started_at is not None
+    assert ran.settled
+    assert payments.hold_for(generation.id)["status"] != "open"
+
+
 def test_a_run_that_lost_its_worker_is_queued_again_once_and_says_so(
     demo_catalog, fakes, user_id, database_queue
 ):
@@ -57,7 +70,7 @@ def test_a_run_that_lost_its_worker_is_queued_again_once_and_says_so(
     )
     assert payments.hold_for(generation.id)["status"] == "open"
     # The dead worker's row is closed; a new one waits for the next worker.
-    assert sorted(queue_rows(generation).values_list("status", flat=True)) == [
+    assert row_statuses(generation) == [
         TaskResultStatus.FAILED,
         TaskResultStatus.READY,
     ]
@@ -134,12 +147,8 @@ def test_a_run_whose_claim_failed_gets_a_new_queue_row_and_then_runs(
     assert sweep(now=later)["renewed"] == 0  # it has a live row now
     call_command("generation_worker", "--batch", "--interval", "0.05")
 
-    ran = Generation.objects.get(pk=generation.pk)
-    assert ran.status in TERMINAL
-    assert ran.started_at is not None
-    assert ran.settled
-    assert payments.hold_for(generation.id)["status"] != "open"
-    assert sorted(queue_rows(generation).values_list("status", flat=True)) == [
+    assert_ran_and_settled(generation, payments)
+    assert row_statuses(generation) == [
         TaskResultStatus.FAILED,
         TaskResultStatus.SUCCESSFUL,
     ]
@@ -157,15 +166,13 @@ def test_a_run_whose_row_a_worker_took_and_died_with_gets_a_new_row_and_then_run
     assert sweep(now=taken_at + RENEW_AFTER)["renewed"] == 0  # its claim may yet come
     assert sweep(now=taken_at + CLAIM_WITHIN + timedelta(seconds=1))["renewed"] == 1
     # The dead worker's row is closed, so it is not left running for good.
-    assert sorted(queue_rows(generation).values_list("status", flat=True)) == [
+    assert row_statuses(generation) == [
         TaskResultStatus.FAILED,
         TaskResultStatus.READY,
     ]
     call_command("generation_worker", "--batch", "--interval", "0.05")
 
-    ran = Generation.objects.get(pk=generation.pk)
-    assert (ran.status in TERMINAL, ran.started_at is not None, ran.settled) == (True, True, True)
-    assert payments.hold_for(generation.id)["status"] != "open"
+    assert_ran_and_settled(generation, payments)
 
 
 def test_a_run_another_sweep_renewed_meanwhile_gets_no_second_row(
