@@ -193,6 +193,16 @@ def sign_up(page, email: str | None = None) -> str:
     return email
 
 
+def create_project(page, name: str, template: bool = False) -> str:
+    """A project made through the studio (blank, or from the first template); returns its id."""
+    page.get_by_label("Name", exact=True).fill(name)
+    if template:
+        page.get_by_label("Start from").select_option(index=1)
+    page.get_by_role("button", name="Create project").click()
+    page.get_by_role("heading", name=name).wait_for()
+    return page.url.rsplit("/", 1)[1]
+
+
 def token_for(system: System, email: str, password: str = PASSWORD) -> str:
     """An access token for the account, signed in through the API (as another device would)."""
     response = requests.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import open_page, shot, sign_up
+from tests.browser.conftest import create_project, open_page, shot, sign_up
 from tests.e2e.system import REPO
 
 AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
@@ -54,10 +54,7 @@ def test_every_main_screen_passes_axe_without_serious_violations(audited_page, c
 
     sign_up(page)
     audit(page, "projects-empty", found)
-    page.get_by_label("Name", exact=True).fill("Audited")
-    page.get_by_label("Start from").select_option(index=1)
-    page.get_by_role("button", name="Create project").click()
-    page.get_by_role("heading", name="Audited").wait_for()
+    create_project(page, "Audited", template=True)
     page.frame_locator("iframe[title='Preview of the website']").locator("body").wait_for()
     audit(page, "project", found)
     # The conversation picker: a conversation being renamed, the archived ones shown, a deletion to confirm.

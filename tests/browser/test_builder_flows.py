@@ -8,7 +8,15 @@ import time
 import pytest
 import requests
 
-from tests.browser.conftest import QUEUED_LIMIT, SLOW_MODEL, api_headers, register_api, shot, sign_up
+from tests.browser.conftest import (
+    QUEUED_LIMIT,
+    SLOW_MODEL,
+    api_headers,
+    create_project,
+    register_api,
+    shot,
+    sign_up,
+)
 
 PREVIEW = "iframe[title='Preview of the website']"
 PROMPT = "What should the builder do?"
@@ -24,16 +32,6 @@ WATCH_PLAN = """() => {
         if (steps.length) window.planBeforeEnd = steps;
     }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
 }"""
-
-
-def create_project(page, name: str, template: bool = False) -> str:
-    """A project made through the studio (blank, or from the first template); returns its id."""
-    page.get_by_label("Name", exact=True).fill(name)
-    if template:
-        page.get_by_label("Start from").select_option(index=1)
-    page.get_by_role("button", name="Create project").click()
-    page.get_by_role("heading", name=name).wait_for()
-    return page.url.rsplit("/", 1)[1]
 
 
 def last_run(page):

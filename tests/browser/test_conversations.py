@@ -7,7 +7,7 @@ import re
 
 import requests
 
-from tests.browser.conftest import CRAWL_MODEL, api_headers, register_api, shot, sign_up
+from tests.browser.conftest import CRAWL_MODEL, api_headers, create_project, register_api, shot, sign_up
 
 CRUMB = "A bakery in Lisbon called Crumb, with a menu"
 PETAL = "A flower shop in Porto called Petal"
@@ -15,12 +15,11 @@ FOLLOW_UP = "Change the title to Sunrise Bakery"
 FINAL = "done|no_changes|failed|cancelled|conflict|budget_exhausted|incomplete|needs_input|proposed"
 
 
-def create_project(page, name: str) -> str:
-    page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_role("button", name="Create project").click()
-    page.get_by_role("heading", name=name).wait_for()
+def open_new_project(page, name: str) -> str:
+    """A blank project made through the studio, its conversation picker shown; returns its id."""
+    project = create_project(page, name)
     page.get_by_test_id("conversation-picker").wait_for()
-    return page.url.rsplit("/", 1)[1]
+    return project
 
 
 def picker(page):
@@ -64,7 +63,7 @@ def build(page, prompt: str, runs: int) -> None:
 
 def test_two_conversations_each_show_their_own_messages(page, console, system):
     email = sign_up(page)
-    project = create_project(page, "Threads")
+    project = open_new_project(page, "Threads")
     picker(page).get_by_text("No conversations yet").wait_for()
     sent = []  # the conversation each prompt was sent with
     loaded = []  # the conversations whose messages the studio loaded
@@ -143,7 +142,7 @@ def test_two_conversations_each_show_their_own_messages(page, console, system):
 
 def test_rename_archive_unarchive_and_delete_by_keyboard(page, console, system):
     email = sign_up(page)
-    project = create_project(page, "Tidy")
+    project = open_new_project(page, "Tidy")
     headers = api_headers(system, email)
     base = f"{system.url}/api/v1/builder"
     for title in ("Old ideas", "Landing page"):
@@ -222,7 +221,7 @@ def test_rename_archive_unarchive_and_delete_by_keyboard(page, console, system):
 
 def test_a_conversation_with_a_run_going_is_not_deleted_and_says_why(page, console):
     sign_up(page)
-    create_project(page, "Busy")
+    open_new_project(page, "Busy")
     page.get_by_label("Model").select_option(CRAWL_MODEL)
     page.get_by_label("What should the builder do?").fill("A bike repair shop in Ghent called Spoke")
     page.get_by_role("button", name="Build").click()
@@ -272,7 +271,7 @@ def test_another_users_conversations_are_never_shown(page, console, system):
     ).json()
 
     email = sign_up(page)
-    project = create_project(page, "Mine")
+    project = open_new_project(page, "Mine")
     page.get_by_role("button", name="New conversation", exact=True).click()
     wait_shown(page, "New conversation")
     mine = page.get_by_test_id("chat-log").get_attribute("data-conversation")
@@ -309,7 +308,7 @@ def test_another_users_conversations_are_never_shown(page, console, system):
 def test_the_conversations_fit_a_phone(page, console):
     page.set_viewport_size({"width": 390, "height": 844})
     sign_up(page)
-    create_project(page, "Pocket")
+    open_new_project(page, "Pocket")
     page.get_by_role("button", name="New conversation", exact=True).click()
     wait_shown(page, "New conversation")
     page.get_by_role("button", name="Rename untitled conversation").click()

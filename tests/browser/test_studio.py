@@ -8,11 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from tests.browser.conftest import PASSWORD, SLOW_MODEL, register_api, shot, sign_up
+from tests.browser.conftest import PASSWORD, SLOW_MODEL, create_project, register_api, shot, sign_up
 
 PREVIEW = "iframe[title='Preview of the website']"
 # A generation's event stream as the studio opens it: with a stream ticket in the query.
 EVENTS_URL = re.compile(r"/api/v1/builder/generations/[^/]+/events/\?")
+MESSAGES_URL = re.compile(r"/api/v1/builder/conversations/[^/]+/messages/")
 # Records, as the page changes, what the latest run showed before its status became final.
 WATCH_RUN = """() => {
     window.seenBeforeEnd = {text: false, files: false, tools: false, tree: false};
@@ -60,15 +61,10 @@ def test_sign_up_then_create_rename_and_delete_projects(page, console):
     sign_up(page)
     shot(page, "projects-empty")
 
-    page.get_by_label("Name", exact=True).fill("Throwaway")
-    page.get_by_role("button", name="Create project").click()
-    page.get_by_role("heading", name="Throwaway").wait_for()
+    create_project(page, "Throwaway")
     page.get_by_role("link", name="Projects").click()
 
-    page.get_by_label("Name", exact=True).fill("From a template")
-    page.get_by_label("Start from").select_option(index=1)
-    page.get_by_role("button", name="Create project").click()
-    page.get_by_role("heading", name="From a template").wait_for()
+    create_project(page, "From a template", template=True)
     page.get_by_role("tab", name="Preview").wait_for()
     assert page.locator("[data-testid=file-tree] li").count() > 0
     page.frame_locator(PREVIEW).locator("body").wait_for()
@@ -88,9 +84,7 @@ def test_sign_up_then_create_rename_and_delete_projects(page, console):
 
 def test_build_watch_preview_edit_restore_and_export(page, console):
     sign_up(page)
-    page.get_by_label("Name", exact=True).fill("Crumb")
-    page.get_by_role("button", name="Create project").click()
-    page.get_by_role("heading", name="Crumb").wait_for()
+    create_project(page, "Crumb")
     balance_before = page.get_by_test_id("balance").inner_text()
 
     # Build with the paced demo model, and watch text and files arrive while it runs.
@@ -190,9 +184,7 @@ def test_an_expired_access_token_is_refreshed_silently(page, console):
     # The token's own lifetime running out: refreshed before the next request, never a sign-in.
     before = len(refreshes)
     page.wait_for_timeout(17_000)
-    page.get_by_label("Name", exact=True).fill("After expiry")
-    page.get_by_role("button", name="Create project").click()
-    page.get_by_role("heading", name="After expiry").wait_for()
+    create_project(page, "After expiry")
     assert len(refreshes) > before
     assert page.url.endswith("/studio/projects/" + page.url.rsplit("/", 1)[1])
     assert console.unexpected(allowed_statuses=(401,)) == []
@@ -239,9 +231,7 @@ def test_sign_out_and_sign_in_again(page, console):
 
 def test_a_dropped_stream_resumes_after_the_last_event_without_loss_or_repeats(page, console):
     sign_up(page)
-    page.get_by_label("Name", exact=True).fill("Dropped")
-    page.get_by_role("button", name="Create project").click()
-    page.get_by_role("heading", name="Dropped").wait_for()
+    create_project(page, "Dropped")
     opened = []  # each stream the page opened: its query and whether it sent a token
 
     def record(request):
@@ -264,6 +254,15 @@ def test_a_dropped_stream_resumes_after_the_last_event_without_loss_or_repeats(p
         route.fulfill(status=200, content_type="text/event-stream", body="\n\n".join(events) + "\n\n")
 
     page.route(EVENTS_URL, drop_halfway)
+
+    def after_the_run(route):
+        """The conversation's messages load once the run is over: its stored answer shows before the stream
+        has ended."""
+        while not whole:
+            page.wait_for_timeout(100)
+        route.continue_()
+
+    page.route(MESSAGES_URL, after_the_run)
     page.get_by_label("What should the builder do?").fill("A flower shop in Porto called Petal")
 
     # The page may show the run's stored answer before the stream has caught up: the wait is for the
@@ -288,15 +287,54 @@ def test_a_dropped_stream_resumes_after_the_last_event_without_loss_or_repeats(p
     run = page.locator(".turn.assistant").last
     paths = run.locator(".changes li").all_inner_texts()
     assert len(paths) == len(set(paths)) == 3
-    assert run.locator(".tools li").count() == 3
+    # The stored answer shows, and the tool calls the stream showed stay listed (the stored answer only
+    # counts them).
+    assert "3 tool calls" in run.get_by_test_id("run-status").inner_text()
+    listed = "[...document.querySelectorAll('.turn.assistant')].pop().querySelectorAll('.tools li').length"
+    page.wait_for_function(f"() => {listed} == 3", timeout=10_000)
+    assert console.unexpected() == []
+
+
+def test_a_run_started_while_the_page_still_loads_is_followed_once(page, console):
+    sign_up(page)
+    create_project(page, "Hurried")
+    streams = []
+    page.on("request", lambda request: EVENTS_URL.search(request.url) and streams.append(request.url))
+    started = []
+
+    def when_started(route):
+        """The page's question for a run still going is answered only once the build was started."""
+        while not started:
+            page.wait_for_timeout(50)
+        route.continue_()
+
+    def start_slowly(route):
+        """The start is made, and its answer reaches the page after the run-still-going answer did."""
+        if route.request.method != "POST":
+            return route.continue_()
+        response = route.fetch()
+        started.append(response.json()["id"])
+        page.wait_for_timeout(1500)
+        route.fulfill(response=response)
+
+    page.route(re.compile(r"/generations/\?active=true"), when_started)
+    page.route(re.compile(r"/builder/projects/[^/]+/generations/$"), start_slowly)
+    page.reload()
+    page.get_by_role("heading", name="Hurried").wait_for()
+    page.get_by_label("What should the builder do?").fill("A bakery in Lyon called Levain")
+    page.get_by_role("button", name="Build").click()
+    page.wait_for_selector(".turn.assistant[data-status=done]", timeout=40_000)
+
+    # The run the page is starting is its own: the answer that it is going opens no second stream of it.
+    assert len(streams) == 1
+    assert started[0] in streams[0]
+    assert page.locator(".turn.assistant").count() == 1
     assert console.unexpected() == []
 
 
 def test_a_reload_follows_the_run_still_going_and_it_can_be_cancelled(page, console):
     sign_up(page)
-    page.get_by_label("Name", exact=True).fill("Cancelled")
-    page.get_by_role("button", name="Create project").click()
-    page.get_by_role("heading", name="Cancelled").wait_for()
+    create_project(page, "Cancelled")
     page.get_by_label("Model").select_option(SLOW_MODEL)
     page.get_by_label("What should the builder do?").fill("A bike repair shop in Ghent called Spoke")
     page.get_by_role("button", name="Build").click()
@@ -326,10 +364,7 @@ def test_a_reload_follows_the_run_still_going_and_it_can_be_cancelled(page, cons
 def test_the_studio_fits_a_phone(page, console):
     page.set_viewport_size({"width": 390, "height": 844})
     sign_up(page)
-    page.get_by_label("Name", exact=True).fill("On a phone")
-    page.get_by_label("Start from").select_option(index=1)
-    page.get_by_role("button", name="Create project").click()
-    page.get_by_role("heading", name="On a phone").wait_for()
+    create_project(page, "On a phone", template=True)
     page.frame_locator(PREVIEW).locator("body").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shot(page, "phone-project")

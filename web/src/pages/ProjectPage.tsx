@@ -611,6 +611,18 @@ function answered(turns: Turn[], generationId: string | undefined): boolean {
   return turns.some((turn) => turn.role === "assistant" && turn.generationId === generationId);
 }
 
+/**
+ * The turns with the stored answer of a run followed here showing what the stream showed of it: the stored
+ * answer only counts the tool calls and has no plan, and the list seen live must not vanish when it loads.
+ */
+function withFollowed(turns: Turn[], followed: Turn): Turn[] {
+  return turns.map((turn) =>
+    turn.role === "assistant" && turn.generationId === followed.generationId
+      ? { ...turn, tools: followed.tools, plan: followed.plan }
+      : turn,
+  );
+}
+
 /** The run being followed: its conversation and its turn as the stream builds it. */
 type Live = { generationId: string; conversation: string | null; turn: Turn; done: boolean };
 
@@ -681,15 +693,17 @@ function Chat({
       })
       .catch(setError);
     // The most recently active conversation; then, if a run is still going (a reload, another tab), follow it.
-    // A run started here before these answers came chose both already: a late answer must not undo that.
+    // A run started here before these answers came, or being started, chose both: a late answer must not undo
+    // that, nor open a second stream of the run the page is about to follow.
+    const startedHere = () => sentHere.current || stopTrying.current !== null;
     loadConversations()
       .then((list) => {
-        if (!gone && !sentHere.current) setCurrent(list[0] ?? null);
+        if (!gone && !startedHere()) setCurrent(list[0] ?? null);
         return api<Page<Generation>>(`builder/projects/${projectId}/generations/?active=true`);
       })
       .then((page) => {
         const latest = page.results[0];
-        if (latest && !gone && !sentHere.current) {
+        if (latest && !gone && !startedHere()) {
           setRunning(latest);
           follow(latest);
         }
@@ -721,10 +735,12 @@ function Chat({
     api<Page<Message>>(`builder/conversations/${currentId}/messages/?page_size=200`, { signal: controller.signal })
       .then((page) => {
         // A run's answer is stored as it ends: one that ended here since and is not in the page yet stays.
-        const loaded = page.results.map(turnOf);
-        const endedSince = endedRuns.current
-          .filter((run) => run.conversation === currentId && !answered(loaded, run.turn.generationId))
-          .map((run) => run.turn);
+        let loaded = page.results.map(turnOf);
+        const endedSince: Turn[] = [];
+        for (const run of endedRuns.current.filter((ended) => ended.conversation === currentId)) {
+          if (answered(loaded, run.turn.generationId)) loaded = withFollowed(loaded, run.turn);
+          else endedSince.push(run.turn);
+        }
         setTurns([...loaded, ...endedSince]);
         setTurnsOf(currentId);
       })
@@ -745,13 +761,19 @@ function Chat({
     endedRuns.current.push({ conversation: ended.conversation, turn: ended.turn });
     // Unless the page of messages, loaded while the stream caught up, holds its stored answer already.
     if (ended.conversation === currentRef.current)
-      setTurns((old) => (answered(old, ended.generationId) ? old : [...old, ended.turn]));
+      setTurns((old) =>
+        answered(old, ended.generationId) ? withFollowed(old, ended.turn) : [...old, ended.turn],
+      );
     setLive(null);
   }, [live]);
 
   const stored = loadingTurns ? [] : turns;
-  const shown =
-    live && live.conversation === currentId && !answered(stored, live.generationId) ? [...stored, live.turn] : stored;
+  const following = live && live.conversation === currentId ? live.turn : null;
+  const shown = !following
+    ? stored
+    : answered(stored, following.generationId)
+      ? withFollowed(stored, following)
+      : [...stored, following];
 
   useEffect(() => {
     if (log.current) settleLog(log.current);
