@@ -1,4 +1,5 @@
-"""`make test`: lint, each service's suite, deploy and `make dev` checks, e2e, chaos, studio, contracts, fuzz.
+"""`make test`: lint, each service's suite, deploy and `make dev` checks, e2e, chaos, studio, contracts, fuzz,
+benches.
 
 With OASIS_TEST_DATABASE_URL (a PostgreSQL server URL) and OASIS_TEST_REDIS_URL set, as
 .ci/run sets them, every suite uses them; otherwise SQLite and the database cache.
@@ -92,6 +93,12 @@ def main(argv: list[str]) -> int:
         run(
             "tests/fuzz (schemathesis on every public API, bounded; `make fuzz` goes deeper)",
             [str(BIN / "pytest"), "-q", "tests/fuzz", *extra],
+        )
+    )
+    results.append(
+        run(
+            "tests/bench (every script under bench/ runs at its smallest size and reports)",
+            [str(BIN / "pytest"), "-q", "tests/bench", *extra],
         )
     )
 
