@@ -33,7 +33,7 @@ def bench(script: str, *args: str) -> str:
 
 
 def test_payments_holds():
-    report = bench("bench/payments_holds.py", "--holds", "20")
+    report = bench("bench/payments_holds.py", "--holds", "4")
     for step in ("hold", "capture", "release"):
         assert re.search(rf"^  {step} +median .+ms  p95 .+ms  \(\d+ queries\)$", report, re.MULTILINE), report
 
