@@ -379,8 +379,10 @@ def start_system(options, root: Path) -> System:
     # The harness starts one small worker; the bench runs its own pool of them.
     system.stop_process("builder-worker")
     threads = math.ceil(options.concurrency / options.worker_processes)
+    # A pool of connections to each peer as large as the threads (docs/operations.md, scaling the workers).
+    pool = {"OASIS_HTTP_POOL_SIZE": str(max(100, threads))}
     for name in builder_workers(options):
-        system.start_builder_worker(name, threads=threads)
+        system.start_builder_worker(name, threads=threads, env=pool)
     return system
 
 
