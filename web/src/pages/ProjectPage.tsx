@@ -612,10 +612,12 @@ function answered(turns: Turn[], generationId: string | undefined): boolean {
 }
 
 /**
- * The turns with the stored answer of a run followed here showing what the stream showed of it: the stored
- * answer only counts the tool calls and has no plan, and the list seen live must not vanish when it loads.
+ * The turns with a run followed here: its stored answer, when they hold it, showing what the stream showed
+ * of it (the stored answer only counts the tool calls and has no plan, and the list seen live must not
+ * vanish when it loads); otherwise the turn the stream built, last.
  */
 function withFollowed(turns: Turn[], followed: Turn): Turn[] {
+  if (!answered(turns, followed.generationId)) return [...turns, followed];
   return turns.map((turn) =>
     turn.role === "assistant" && turn.generationId === followed.generationId
       ? { ...turn, tools: followed.tools, plan: followed.plan }
@@ -735,13 +737,8 @@ function Chat({
     api<Page<Message>>(`builder/conversations/${currentId}/messages/?page_size=200`, { signal: controller.signal })
       .then((page) => {
         // A run's answer is stored as it ends: one that ended here since and is not in the page yet stays.
-        let loaded = page.results.map(turnOf);
-        const endedSince: Turn[] = [];
-        for (const run of endedRuns.current.filter((ended) => ended.conversation === currentId)) {
-          if (answered(loaded, run.turn.generationId)) loaded = withFollowed(loaded, run.turn);
-          else endedSince.push(run.turn);
-        }
-        setTurns([...loaded, ...endedSince]);
+        const endedHere = endedRuns.current.filter((run) => run.conversation === currentId).map((run) => run.turn);
+        setTurns(endedHere.reduce(withFollowed, page.results.map(turnOf)));
         setTurnsOf(currentId);
       })
       .catch((caught) => {
@@ -761,19 +758,12 @@ function Chat({
     endedRuns.current.push({ conversation: ended.conversation, turn: ended.turn });
     // Unless the page of messages, loaded while the stream caught up, holds its stored answer already.
     if (ended.conversation === currentRef.current)
-      setTurns((old) =>
-        answered(old, ended.generationId) ? withFollowed(old, ended.turn) : [...old, ended.turn],
-      );
+      setTurns((old) => withFollowed(old, ended.turn));
     setLive(null);
   }, [live]);
 
   const stored = loadingTurns ? [] : turns;
-  const following = live && live.conversation === currentId ? live.turn : null;
-  const shown = !following
-    ? stored
-    : answered(stored, following.generationId)
-      ? withFollowed(stored, following)
-      : [...stored, following];
+  const shown = live && live.conversation === currentId ? withFollowed(stored, live.turn) : stored;
 
   useEffect(() => {
     if (log.current) settleLog(log.current);
