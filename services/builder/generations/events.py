@@ -24,6 +24,7 @@ from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from generations.connections import once_more_if_dropped
 from generations.models import TERMINAL, Event, Generation
 
 logger = logging.getLogger("oasis.events")
@@ -248,11 +249,17 @@ class RunEvents:
             current.publish(f"{STORED_CHANNEL_PREFIX}{self.generation_id}", str(last))
 
     def close(self) -> None:
-        """Store what waits and give back the numbers not used, unless someone numbered past them."""
+        """Store what waits and give back the numbers not used, unless someone numbered past them.
+
+        A give-back cut by a dropped connection is made once more on a new one (a second try
+        after a first that landed matches nothing): the terminal event that follows is numbered
+        right after this run's last one.
+        """
         self.store()
         if self.top:
-            Generation.objects.filter(pk=self.generation_id, event_seq=self.top).update(
-                event_seq=self.next_seq - 1
+            once_more_if_dropped(
+                Generation.objects.filter(pk=self.generation_id, event_seq=self.top).update,
+                event_seq=self.next_seq - 1,
             )
             self.top = self.next_seq - 1
 

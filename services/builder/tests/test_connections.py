@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import OperationalError, connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 
 from catalog.registry import catalog_sync
@@ -347,6 +348,39 @@ def test_a_batch_whose_connection_drops_is_stored_exactly_once(generation, publi
     stored = Event.objects.filter(generation=generation).order_by("seq")
     assert [(event.seq, event.data["delta"]) for event in stored] == [(1, "a"), (2, "b")]
     assert run.waiting == []
+
+
+@pytest.mark.parametrize("landed", [False, True], ids=["cut before its commit", "landed, then cut"])
+def test_numbers_given_back_on_a_dropped_connection_leave_no_gap_before_the_terminal_event(
+    generation, published, monkeypatch, landed
+):
+    run = RunEvents(generation.id, store_seconds=60)
+    run.append("status", {"status": "running"})
+    run.append("usage", {"cost": 1})
+    real, calls = QuerySet.update, []
+
+    def dropping(queryset, **fields):
+        if queryset.model is Generation and "event_seq" in fields:
+            calls.append(fields)
+            if len(calls) == 1:
+                if landed:
+                    real(queryset, **fields)
+                raise OperationalError("server closed the connection unexpectedly")
+        return real(queryset, **fields)
+
+    monkeypatch.setattr(QuerySet, "update", dropping)
+    run.close()
+    assert len(calls) == 2
+    terminal = event_append(generation_id=generation.id, type="done", data={"status": "done"})
+
+    assert terminal.seq == 3
+    assert list(
+        Event.objects.filter(generation=generation).order_by("seq").values_list("seq", flat=True)
+    ) == [
+        1,
+        2,
+        3,
+    ]
 
 
 # ---- a worker's own threads: none keeps a connection while it waits ----
