@@ -264,6 +264,13 @@ class RunEvents:
             self.top = self.next_seq - 1
 
     def _reserve(self) -> None:
+        """Take the next `RESERVED_SEQS` numbers. One cut by a dropped connection is taken once more
+        on a new one: if the first had landed, its numbers go unused (a gap, which a stream crosses
+        at its next read) rather than the run failing."""
+        self.top = once_more_if_dropped(self._reserved_top)
+        self.next_seq = self.top - RESERVED_SEQS + 1
+
+    def _reserved_top(self) -> int:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -280,8 +287,7 @@ class RunEvents:
                 row = Generation.objects.filter(pk=self.generation_id).values_list("event_seq").first()
         if row is None:
             raise Generation.DoesNotExist(f"No generation {self.generation_id}.")
-        self.top = row[0]
-        self.next_seq = self.top - RESERVED_SEQS + 1
+        return row[0]
 
 
 STORED_FIELDS = ("generation_id", "seq", "type", "data", "created_at")

@@ -383,6 +383,41 @@ def test_numbers_given_back_on_a_dropped_connection_leave_no_gap_before_the_term
     ]
 
 
+@pytest.mark.parametrize("landed", [False, True], ids=["cut before its commit", "landed, then cut"])
+def test_a_reservation_cut_by_a_dropped_connection_is_taken_again_and_the_run_goes_on(
+    generation, published, monkeypatch, landed
+):
+    event_append(generation_id=generation.id, type="status", data={"status": "queued"})
+    real, calls = RunEvents._reserved_top, []
+
+    def dropping(run):
+        calls.append(run)
+        if len(calls) == 1:
+            if landed:
+                real(run)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(run)
+
+    monkeypatch.setattr(RunEvents, "_reserved_top", dropping)
+    run = RunEvents(generation.id, store_seconds=60)
+    run.append("status", {"status": "running"})
+    run.append("text", {"delta": "a"}, may_wait=True)
+    run.close()
+    terminal = event_append(generation_id=generation.id, type="done", data={"status": "done"})
+
+    assert len(calls) == 2
+    # Numbered in order, each once; a reservation that landed unseen leaves its numbers unused.
+    first = 2 + (events.RESERVED_SEQS if landed else 0)
+    stored = Event.objects.filter(generation=generation).order_by("seq")
+    assert [(event.seq, event.type) for event in stored] == [
+        (1, "status"),
+        (first, "status"),
+        (first + 1, "text"),
+        (first + 2, "done"),
+    ]
+    assert terminal.seq == first + 2
+
+
 # ---- a worker's own threads: none keeps a connection while it waits ----
 
 
