@@ -1,4 +1,6 @@
-"""A running run's heartbeat: it marks the run alive every few seconds and notices a cancel request.
+"""A running run's heartbeat: it marks the run alive every few seconds, notices a cancel request,
+and notices when the run was taken from this worker (a sweep that believed it lost queued it again,
+or ended it): the run then stops, leaving the run to whoever has it now.
 
 The beats of every run in a process are made together, by one thread with two queries a beat,
 however many runs the process carries; between beats it holds no database connection (a pool no
@@ -23,10 +25,12 @@ logger = logging.getLogger("oasis.runner")
 class Heartbeat:
     """One run's beat, and the flag its cancel request sets."""
 
-    def __init__(self, generation_id, interval: float) -> None:
+    def __init__(self, generation_id, interval: float, *, attempt: int = 0) -> None:
         self.generation_id = generation_id
         self.interval = interval
+        self.attempt = attempt
         self.cancel_requested = threading.Event()
+        self.taken = threading.Event()
 
     def start(self) -> None:
         _heartbeats.add(self)
@@ -75,9 +79,15 @@ class _Heartbeats:
 def _beat_once(beating: dict) -> None:
     try:
         Generation.objects.filter(pk__in=beating, status=Status.RUNNING).update(heartbeat_at=timezone.now())
-        cancelled = Generation.objects.filter(pk__in=beating, cancel_requested=True)
-        for generation_id in cancelled.values_list("pk", flat=True):
-            beating[generation_id].cancel_requested.set()
+        states = Generation.objects.filter(pk__in=beating).values_list(
+            "pk", "status", "attempt", "cancel_requested"
+        )
+        for generation_id, status, attempt, cancel_requested in states:
+            heartbeat = beating[generation_id]
+            if cancel_requested:
+                heartbeat.cancel_requested.set()
+            if status != Status.RUNNING or attempt != heartbeat.attempt:
+                heartbeat.taken.set()
     except Exception:
         logger.exception("A heartbeat of %d runs failed; the next one tries again", len(beating))
         connection.close()

@@ -46,6 +46,10 @@ NUDGE = (
 NO_CHANGES = "No file was changed."
 
 
+class RunTaken(Exception):
+    """The run is no longer this worker's: a sweep that believed it lost queued it again, or ended it."""
+
+
 class Run:
     """One generation being run: its working copy, its budget, its heartbeat and its events."""
 
@@ -54,7 +58,7 @@ class Run:
         self.oasis = settings.OASIS
         self.model = generation.model
         self.budget = Budget.for_run(model=self.model, ceiling=generation.ceiling, limits=self.oasis)
-        self.heartbeat = Heartbeat(generation.id, self.oasis["HEARTBEAT_SECONDS"])
+        self.heartbeat = Heartbeat(generation.id, self.oasis["HEARTBEAT_SECONDS"], attempt=generation.attempt)
         self.events = events.RunEvents(generation.id, store_seconds=self.oasis["EVENT_STORE_SECONDS"])
         self.copy: tools.WorkingCopy | None = None
         # The project's sites as projects last said: from the snapshot, then from the landing.
@@ -112,9 +116,14 @@ class Run:
         self._check_limits()
 
     def _check_limits(self) -> None:
+        self._check_still_ours()
         if self.heartbeat.cancel_requested.is_set():
             raise RunStopped(Status.CANCELLED, "cancelled", "Cancelled at your request.", charge=True)
         self.budget.check_clock()
+
+    def _check_still_ours(self) -> None:
+        if self.heartbeat.taken.is_set():
+            raise RunTaken()
 
     # ---- the loop ----
 
@@ -122,6 +131,12 @@ class Run:
         self.heartbeat.start()
         try:
             self._finish(self._outcome())
+        except RunTaken:
+            # Whoever has the run now ends it; this attempt lands, stores and charges nothing more.
+            logger.warning(
+                "Generation %s was taken from this worker (queued again or ended); stopping",
+                self.generation.id,
+            )
         finally:
             self.heartbeat.stop()
 
@@ -138,6 +153,7 @@ class Run:
             )
             self.emit("status", status=Status.RUNNING)
             answer = self._loop(self._start(snapshot))
+            self._check_still_ours()  # before anything lands
             self.events.store()  # the last turn's events wait for nothing that follows (the landing)
             if self.question is not None:
                 # Paid for, and what it changed before asking is kept: the answer continues from there.
@@ -152,6 +168,8 @@ class Run:
                 return self._spent(Status.NO_CHANGES, charge=True, summary=answer or NO_CHANGES)
             summary = answer or "Done."
             return self._spent(Status.DONE, charge=True, summary=summary, revision=self._land(summary))
+        except RunTaken:
+            raise
         except RunStopped as stop:
             return self._spent(
                 stop.status, charge=stop.charge, code=stop.code, message=stop.message, details=stop.details

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from generations import peers, runner
-from generations.models import Event, Generation, Message, Status
+from generations import peers, runner, sweeper
+from generations.models import TERMINAL, Event, Generation, Message, Status
 from oasis_common.context import reset_request_id, set_request_id
 from oasis_common.errors import PeerUnavailable
 from oasis_common.testing import user_token
@@ -31,6 +31,17 @@ def event_types(generation_id) -> list[str]:
     return list(
         Event.objects.filter(generation_id=generation_id).order_by("seq").values_list("type", flat=True)
     )
+
+
+def streaming_in_a_thread(generation_id) -> threading.Thread:
+    """The run, started on a thread of its own, once the model's answer has begun to stream."""
+    worker = threading.Thread(target=runner.generation_run, kwargs={"generation_id": generation_id})
+    worker.start()
+    deadline = time.monotonic() + 20
+    while not Event.objects.filter(generation_id=generation_id, type__in=["text", "tool_call"]).exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return worker
 
 
 def test_a_build_from_an_empty_project_lands_as_one_revision_with_valid_html(demo, fakes, user_id):
@@ -206,12 +217,7 @@ def test_cancel_mid_stream_applies_nothing_and_captures_only_what_was_used(slow_
     projects, payments = fakes
     project_id = projects.add(user_id)
     generation_id = start(user_id, project_id)["id"]
-    worker = threading.Thread(target=runner.generation_run, kwargs={"generation_id": generation_id})
-    worker.start()
-    deadline = time.monotonic() + 20
-    while not Event.objects.filter(generation_id=generation_id, type__in=["text", "tool_call"]).exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    worker = streaming_in_a_thread(generation_id)
 
     response = client_for(user_id).post(f"/api/v1/builder/generations/{generation_id}/cancel/")
     worker.join(timeout=30)
@@ -225,6 +231,39 @@ def test_cancel_mid_stream_applies_nothing_and_captures_only_what_was_used(slow_
     assert (hold["captured_amount"] or 0) == generation.cost
     assert hold["status"] in ("captured", "released")
     assert event_types(generation_id)[-1] == "cancelled"
+
+
+def test_an_attempt_a_sweep_queued_again_stops_and_leaves_the_run_to_the_next(
+    slow_demo, fakes, user_id, database_queue
+):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    generation_id = start(user_id, project_id)["id"]
+    worker = streaming_in_a_thread(generation_id)
+
+    # A sweep that believed the worker lost (its beats late, say) queues the run again.
+    deadline = time.monotonic() + 20
+    while not sweeper._requeue(Generation.objects.get(pk=generation_id)):
+        assert time.monotonic() < deadline
+    worker.join(timeout=30)
+
+    assert not worker.is_alive()
+    generation = Generation.objects.get(pk=generation_id)
+    # The old attempt stopped within its turn: it asked the model nothing more, and landed, ended
+    # and charged nothing.
+    requests = [call for call in slow_demo.calls() if call["id"].startswith(f"{generation_id}/")]
+    assert len(requests) == 1
+    assert (generation.status, generation.attempt) == (Status.QUEUED, 1)
+    assert projects.applied == []
+    assert payments.hold_for(generation_id)["status"] == "open"
+    assert not Event.objects.filter(generation_id=generation_id, type__in=TERMINAL).exists()
+    assert not Message.objects.filter(generation=generation, role="assistant").exists()
+
+    # The next attempt runs the whole run and ends it.
+    generation = run(generation_id)
+    assert generation.status == Status.DONE, generation.error_message
+    assert len(projects.applied) == 1
+    assert payments.hold_for(generation_id)["status"] == "captured"
 
 
 def test_a_run_that_is_no_longer_queued_is_not_run(demo, fakes, user_id):
