@@ -43,7 +43,8 @@ BUILDER = (
     # Crash safety: a running run beats its heart; the sweeper ends silent ones.
     Setting("HEARTBEAT_SECONDS", "OASIS_GENERATION_HEARTBEAT_SECONDS", 5.0, float),
     Setting("STALE_AFTER_SECONDS", "OASIS_GENERATION_STALE_AFTER_SECONDS", 20, int),
-    # How long a finished build keeps asking projects to save it while projects is unavailable.
+    # How long a run keeps asking an unavailable projects for its files (as it starts) and to save
+    # them (a finished build).
     Setting("LAND_RETRY_SECONDS", "OASIS_GENERATION_LAND_RETRY_SECONDS", 60.0, float),
     # How long a reviewed run's proposal may still be accepted.
     Setting("PROPOSAL_TTL_SECONDS", "OASIS_PROPOSAL_TTL_SECONDS", 7 * 24 * 3600, int),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -56,24 +57,27 @@ def concurrently(call: Callable, /, **kwargs) -> Future:
     return _concurrent_calls.submit(contextvars.copy_context().run, call, **kwargs)
 
 
-def while_unavailable(call: Callable, *, seconds: float):
+def while_unavailable(call: Callable, *, seconds: float, until: threading.Event | None = None):
     """`call`, asked again with backoff while its peer is unavailable, for `seconds` at most.
 
     For calls that are safe to repeat (idempotent by key): long enough to ride out a peer's
-    restart, after which the last `PeerUnavailable` is raised.
+    restart, after which the last `PeerUnavailable` is raised; at once when `until` is set
+    (whoever wanted the answer no longer does).
     """
     deadline = time.monotonic() + seconds
     delay = BACKOFF_SECONDS
+    until = until or threading.Event()
     while True:
         try:
             return call()
         except PeerUnavailable as unavailable:
-            if time.monotonic() + delay > deadline:
+            if time.monotonic() + delay > deadline or until.is_set():
                 raise
             logger.warning(
                 "%s is unavailable; asking again in %.2f s", unavailable.details.get("service"), delay
             )
-            time.sleep(delay)
+            if until.wait(delay):
+                raise
             delay = min(delay * 2, BACKOFF_MAX_SECONDS)
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -61,6 +63,8 @@ class Run:
         self.heartbeat = Heartbeat(generation.id, self.oasis["HEARTBEAT_SECONDS"], attempt=generation.attempt)
         self.events = events.RunEvents(generation.id, store_seconds=self.oasis["EVENT_STORE_SECONDS"])
         self.copy: tools.WorkingCopy | None = None
+        # Set when the run is over: what it still waits for on other threads stops asking.
+        self.ended = threading.Event()
         # The project's sites as projects last said: from the snapshot, then from the landing.
         self.publication: dict | None = None
         self._text_buffer: list[str] = []
@@ -138,19 +142,14 @@ class Run:
                 self.generation.id,
             )
         finally:
+            self.ended.set()
             self.heartbeat.stop()
 
     def _outcome(self) -> Outcome:
         """Run the work to its end and say how it ended."""
         try:
             # The project's files are asked for while the run says it runs and reads its history.
-            snapshot = peers.concurrently(
-                peers.project_snapshot,
-                project_id=self.generation.project_id,
-                owner_id=self.generation.user_id,
-                revision=self.generation.base_revision,
-                max_bytes=SNAPSHOT_MAX_BYTES,
-            )
+            snapshot = peers.concurrently(self._snapshot)
             self.emit("status", status=Status.RUNNING)
             answer = self._loop(self._start(snapshot))
             self._check_still_ours()  # before anything lands
@@ -199,7 +198,7 @@ class Run:
             user_id=generation.user_id, project_id=generation.project_id, before=generation
         )
         try:
-            snapshot = asked_snapshot.result()
+            snapshot = self._awaited(asked_snapshot)
         except PeerUnavailable as unavailable:
             raise failed(
                 PROJECTS_UNAVAILABLE,
@@ -216,6 +215,28 @@ class Run:
             budget_tokens=self.oasis["CONTEXT_BUDGET_TOKENS"],
             history_tokens=self.oasis["HISTORY_BUDGET_TOKENS"],
         )
+
+    def _snapshot(self) -> dict:
+        """The project's files, asked for again while projects is unavailable (a restart, a crowd)."""
+        generation = self.generation
+        return peers.while_unavailable(
+            lambda: peers.project_snapshot(
+                project_id=generation.project_id,
+                owner_id=generation.user_id,
+                revision=generation.base_revision,
+                max_bytes=SNAPSHOT_MAX_BYTES,
+            ),
+            seconds=self.oasis["LAND_RETRY_SECONDS"],
+            until=self.ended,
+        )
+
+    def _awaited(self, future: Future):
+        """The future's result; a cancel, the clock or a sweep's taking of the run stops the wait."""
+        while True:
+            try:
+                return future.result(timeout=self.heartbeat.interval)
+            except FutureTimeout:
+                self._check_limits()
 
     def _loop(self, messages: list[dict]) -> str:
         """Turns until the model answers without a tool call; its answer."""

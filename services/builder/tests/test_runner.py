@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from django.db import connection
 
 from generations import peers, runner, sweeper
 from generations.models import TERMINAL, Event, Generation, Message, Status
@@ -33,10 +34,23 @@ def event_types(generation_id) -> list[str]:
     )
 
 
+def on_a_thread(generation_id) -> threading.Thread:
+    """The run, started on a thread of its own which gives its database connection back at the end."""
+
+    def run_and_release():
+        try:
+            runner.generation_run(generation_id=generation_id)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run_and_release)
+    worker.start()
+    return worker
+
+
 def streaming_in_a_thread(generation_id) -> threading.Thread:
     """The run, started on a thread of its own, once the model's answer has begun to stream."""
-    worker = threading.Thread(target=runner.generation_run, kwargs={"generation_id": generation_id})
-    worker.start()
+    worker = on_a_thread(generation_id)
     deadline = time.monotonic() + 20
     while not Event.objects.filter(generation_id=generation_id, type__in=["text", "tool_call"]).exists():
         assert time.monotonic() < deadline
@@ -328,8 +342,9 @@ def test_projects_down_longer_than_the_landing_allows_fails_the_run_uncharged(de
 
 
 def test_projects_unavailable_for_the_snapshot_fails_the_run_uncharged_and_says_why(
-    demo, fakes, user_id, monkeypatch
+    demo, fakes, user_id, monkeypatch, settings
 ):
+    settings.OASIS = {**settings.OASIS, "LAND_RETRY_SECONDS": 0.5}
     projects, payments = fakes
     project_id = projects.add(user_id)
 
@@ -346,6 +361,54 @@ def test_projects_unavailable_for_the_snapshot_fails_the_run_uncharged_and_says_
     )
     assert "files could not be read because a service was unavailable" in generation.error_message
     assert payments.hold_for(generation.id)["status"] == "released"
+
+
+def test_projects_unavailable_for_a_moment_as_a_run_starts_is_waited_for_and_the_run_ends_done(
+    demo, fakes, user_id, monkeypatch
+):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    real, asked = peers.project_snapshot, []
+
+    def restarting(**kwargs):
+        asked.append(kwargs)
+        if len(asked) <= 2:
+            raise PeerUnavailable(details={"service": "projects"})
+        return real(**kwargs)
+
+    monkeypatch.setattr(peers, "project_snapshot", restarting)
+    generation = run(start(user_id, project_id)["id"])
+
+    assert generation.status == Status.DONE, generation.error_message
+    assert len(asked) == 3
+    assert generation.revision == projects.projects[project_id].revision == 1
+    assert payments.hold_for(generation.id)["status"] == "captured"
+
+
+def test_a_run_waiting_for_its_files_is_cancelled_at_once_at_no_charge(demo, fakes, user_id, monkeypatch):
+    projects, payments = fakes
+    project_id = projects.add(user_id)
+    asked = threading.Event()
+
+    def unavailable(**kwargs):
+        asked.set()
+        raise PeerUnavailable(details={"service": "projects"})
+
+    monkeypatch.setattr(peers, "project_snapshot", unavailable)
+    generation_id = start(user_id, project_id)["id"]
+    worker = on_a_thread(generation_id)
+    assert asked.wait(20)
+
+    response = client_for(user_id).post(f"/api/v1/builder/generations/{generation_id}/cancel/")
+    # Long before the wait for projects (LAND_RETRY_SECONDS, 60 s) would have run out.
+    worker.join(timeout=20)
+
+    assert response.status_code == 200
+    assert not worker.is_alive()
+    generation = Generation.objects.get(pk=generation_id)
+    assert (generation.status, generation.cost) == (Status.CANCELLED, 0)
+    assert payments.hold_for(generation_id)["status"] == "released"
+    assert projects.applied == []
 
 
 def test_a_project_deleted_before_its_run_starts_fails_the_run_uncharged(demo, fakes, user_id):
