@@ -23,7 +23,7 @@ logger = logging.getLogger("oasis.runner")
 
 
 class Heartbeat:
-    """One run's beat, and the flag its cancel request sets."""
+    """One run's beat, the flag its cancel request sets, and the one set when it is taken from this worker."""
 
     def __init__(self, generation_id, interval: float, *, attempt: int = 0) -> None:
         self.generation_id = generation_id

@@ -4,13 +4,12 @@ A running generation whose heartbeat stopped lost its worker: the first time, it
 again (an event says so, and its stream just goes on with the new attempt; nothing applied
 is lost, as landing is idempotent by generation id; a worker that was only slow stops at its
 next beat, `heartbeat`); the second time it is failed, at no charge. A queued generation whose
-queue row ended without starting it (the worker that took the
-row could not claim the run: a database timeout in a crowd, say), or whose row was taken by a
-worker that died before claiming the run, gets a new row, a few times at most. A generation
-queued for too long is failed, at no charge too. The queue rows of runs ended here are closed, so
-none is left running or waiting forever. A finished run whose settlement failed is settled again.
-Every live worker sweeps every few seconds (`generation_worker`), and `sweep_generations` does it
-where no worker runs.
+queue row ended without starting it (the worker that took the row could not claim the run: a
+database timeout in a crowd, say), or whose row was taken by a worker that died before claiming
+the run, gets a new row, a few times at most. A generation queued for too long is failed, at no
+charge too. The queue rows of runs ended here are closed, so none is left running or waiting
+forever. A finished run whose settlement failed is settled again. Every live worker sweeps every
+few seconds (`generation_worker`), and `sweep_generations` does it where no worker runs.
 """
 
 from __future__ import annotations
