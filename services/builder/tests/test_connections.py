@@ -326,22 +326,31 @@ def test_an_event_another_writes_while_a_run_holds_numbers_is_never_numbered_aga
     assert 2 < other.seq < terminal.seq
 
 
+def first_call_cut(real, calls: list, *, landed: bool, picks=lambda *args, **kwargs: True):
+    """`real`, whose first call among those `picks` takes loses its connection: after its work
+    landed, or before. Each call it takes is counted in `calls`."""
+
+    def call(*args, **kwargs):
+        if picks(*args, **kwargs):
+            calls.append(kwargs)
+            if len(calls) == 1:
+                if landed:
+                    real(*args, **kwargs)
+                raise OperationalError("server closed the connection unexpectedly")
+        return real(*args, **kwargs)
+
+    return call
+
+
 @pytest.mark.parametrize("landed", [False, True], ids=["cut before its commit", "landed, then cut"])
 def test_a_batch_whose_connection_drops_is_stored_exactly_once(generation, published, monkeypatch, landed):
     run = RunEvents(generation.id, store_seconds=60)
     run.append("text", {"delta": "a"}, may_wait=True)
     run.append("text", {"delta": "b"}, may_wait=True)
-    real, calls = Event.objects.bulk_create, []
-
-    def dropping(objs, **kwargs):
-        calls.append(kwargs)
-        if len(calls) == 1:
-            if landed:
-                real(objs, **kwargs)
-            raise OperationalError("server closed the connection unexpectedly")
-        return real(objs, **kwargs)
-
-    monkeypatch.setattr(Event.objects, "bulk_create", dropping)
+    calls = []
+    monkeypatch.setattr(
+        Event.objects, "bulk_create", first_call_cut(Event.objects.bulk_create, calls, landed=landed)
+    )
     run.store()
 
     assert len(calls) == 2
@@ -357,30 +366,21 @@ def test_numbers_given_back_on_a_dropped_connection_leave_no_gap_before_the_term
     run = RunEvents(generation.id, store_seconds=60)
     run.append("status", {"status": "running"})
     run.append("usage", {"cost": 1})
-    real, calls = QuerySet.update, []
+    calls = []
 
-    def dropping(queryset, **fields):
-        if queryset.model is Generation and "event_seq" in fields:
-            calls.append(fields)
-            if len(calls) == 1:
-                if landed:
-                    real(queryset, **fields)
-                raise OperationalError("server closed the connection unexpectedly")
-        return real(queryset, **fields)
+    def numbering(queryset, **fields) -> bool:
+        return queryset.model is Generation and "event_seq" in fields
 
-    monkeypatch.setattr(QuerySet, "update", dropping)
+    monkeypatch.setattr(
+        QuerySet, "update", first_call_cut(QuerySet.update, calls, landed=landed, picks=numbering)
+    )
     run.close()
     assert len(calls) == 2
     terminal = event_append(generation_id=generation.id, type="done", data={"status": "done"})
 
     assert terminal.seq == 3
-    assert list(
-        Event.objects.filter(generation=generation).order_by("seq").values_list("seq", flat=True)
-    ) == [
-        1,
-        2,
-        3,
-    ]
+    stored = Event.objects.filter(generation=generation).order_by("seq")
+    assert list(stored.values_list("seq", flat=True)) == [1, 2, 3]
 
 
 @pytest.mark.parametrize("landed", [False, True], ids=["cut before its commit", "landed, then cut"])
@@ -388,17 +388,10 @@ def test_a_reservation_cut_by_a_dropped_connection_is_taken_again_and_the_run_go
     generation, published, monkeypatch, landed
 ):
     event_append(generation_id=generation.id, type="status", data={"status": "queued"})
-    real, calls = RunEvents._reserved_top, []
-
-    def dropping(run):
-        calls.append(run)
-        if len(calls) == 1:
-            if landed:
-                real(run)
-            raise OperationalError("server closed the connection unexpectedly")
-        return real(run)
-
-    monkeypatch.setattr(RunEvents, "_reserved_top", dropping)
+    calls = []
+    monkeypatch.setattr(
+        RunEvents, "_reserved_top", first_call_cut(RunEvents._reserved_top, calls, landed=landed)
+    )
     run = RunEvents(generation.id, store_seconds=60)
     run.append("status", {"status": "running"})
     run.append("text", {"delta": "a"}, may_wait=True)
